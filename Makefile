@@ -1,0 +1,81 @@
+# 安徽省基层思想政治工作示范点管理平台 — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DATABASE_URL
+
+.PHONY: help run test install install-backend install-frontend build migrate seed serve openapi client \
+        test-backend test-frontend test-e2e lint fmt worker bench clean
+
+help:
+	@echo "make run    — install, build the SPA, migrate, seed demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make test   — install and run every test (backend on SQLite [+ PostgreSQL with TEST_DATABASE_URL], frontend, browser)"
+	@echo "make openapi — regenerate openapi/openapi.json and the SPA's typed client"
+	@echo "make lint   — ruff, mypy, vue-tsc"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install-backend: $(VENV)/.installed
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install-frontend: frontend/node_modules/.installed
+
+install: install-backend install-frontend
+
+build: install-frontend
+	cd frontend && npm run build
+
+migrate: install-backend
+	$(VENV)/bin/alembic upgrade heads
+
+seed: migrate
+	$(PY) -m demosites.cli seed --demo
+
+serve:
+	$(VENV)/bin/uvicorn demosites.main:app --host $(HOST) --port $(PORT) --no-access-log
+
+run: install build seed
+	DEMO_MODE=1 $(MAKE) --no-print-directory serve
+
+openapi: install-backend
+	$(PY) -m demosites.cli openapi
+	@if [ -d frontend/node_modules ]; then cd frontend && npm run gen:api; fi
+
+client: install-frontend
+	cd frontend && npm run gen:api
+
+test: test-backend test-frontend test-e2e
+
+test-backend: install-backend
+	$(VENV)/bin/pytest -p no:randomly $(PYTEST_ARGS)
+
+test-frontend: install-frontend
+	cd frontend && npm run typecheck && npm run test:unit
+
+test-e2e: install build
+	scripts/ensure-browser.sh
+	scripts/e2e.sh
+
+lint: install
+	$(VENV)/bin/ruff check backend tests
+	$(VENV)/bin/mypy backend/demosites
+	cd frontend && npm run typecheck
+
+fmt: install-backend
+	$(VENV)/bin/ruff format backend tests
+	$(VENV)/bin/ruff check --fix backend tests
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist var/test-*

@@ -1,0 +1,104 @@
+"""Writes and verifies the history: one row per state change, chained by sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from demosites.audit.models import HistoryEntry
+from demosites.core.actor import Actor
+from demosites.core.clock import clock
+
+GENESIS = "0" * 64
+
+
+def _digest(entry: HistoryEntry) -> str:
+    payload = json.dumps(
+        [
+            entry.prev_hash,
+            entry.object_type,
+            entry.object_id,
+            entry.action,
+            entry.from_state,
+            entry.to_state,
+            entry.actor_user_id,
+            entry.actor_name,
+            entry.actor_role,
+            entry.actor_org_id,
+            entry.at.isoformat(timespec="microseconds") if entry.at else None,
+            entry.opinion,
+            entry.data,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    object_type: str,
+    object_id: int,
+    action: str,
+    *,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    role: str | None = None,
+    opinion: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> HistoryEntry:
+    """Appends one history row in the caller's transaction (never commits)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # The chain needs the previous row: serialise writers for the rest of this transaction.
+        session.execute(text("SELECT pg_advisory_xact_lock(7424001)"))
+    prev = session.exec(select(HistoryEntry.hash).order_by(col(HistoryEntry.id).desc()).limit(1)).first()
+    now = clock.now()
+    entry = HistoryEntry(
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor_user_id=actor.user_id,
+        actor_name=actor.display_name,
+        actor_role=role,
+        actor_org_id=actor.organization_id or None,
+        actor_org_name=actor.organization_name,
+        at=now,
+        opinion=opinion,
+        data=data,
+        prev_hash=prev or GENESIS,
+        hash="",
+    )
+    entry.hash = _digest(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def history_of(session: Session, object_type: str, object_id: int) -> list[HistoryEntry]:
+    return list(
+        session.exec(
+            select(HistoryEntry)
+            .where(HistoryEntry.object_type == object_type, HistoryEntry.object_id == object_id)
+            .order_by(col(HistoryEntry.id))
+        )
+    )
+
+
+def verify_chain(session: Session) -> list[int]:
+    """Ids of rows whose hash or link does not match: empty when the chain is intact."""
+    bad: list[int] = []
+    prev = GENESIS
+    for entry in session.exec(select(HistoryEntry).order_by(col(HistoryEntry.id))):
+        if entry.prev_hash != prev or _digest(entry) != entry.hash:
+            bad.append(entry.id or 0)
+        prev = entry.hash
+    return bad

@@ -1,0 +1,100 @@
+"""FastAPI dependencies: the request's session and the authenticated actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session, select
+
+from demosites.auth.errors import CsrfFailed
+from demosites.auth.models import UserSession
+from demosites.core.actor import Actor
+from demosites.core.clock import clock
+from demosites.core.db import get_session
+from demosites.core.errors import Forbidden, Unauthenticated
+from demosites.core.security import InvalidToken, decode_token
+from demosites.organizations.models import Organization, User, UserRole
+
+SESSION_COOKIE = "ds_session"
+CSRF_COOKIE = "ds_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+_bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/token")
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def load_actor(session: Session, user: User, session_id: str | None) -> Actor:
+    org = session.get(Organization, user.organization_id)
+    roles = session.exec(select(UserRole.role).where(UserRole.user_id == user.id)).all()
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        organization_id=user.organization_id,
+        organization_name=org.name if org else "",
+        organization_city=org.city if org else None,
+        roles=frozenset(roles),
+        session_id=session_id,
+    )
+
+
+def get_actor(
+    request: Request,
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The caller, from `Authorization: Bearer` (scripts) or the session cookie (the SPA)."""
+    via_cookie = bearer is None
+    token = bearer.credentials if bearer else request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Unauthenticated()
+    try:
+        claims = decode_token(token)
+    except InvalidToken as exc:
+        raise Unauthenticated("Invalid or expired token / 令牌无效或已过期") from exc
+    if claims.get("typ") == "service":
+        # Service accounts (integration) register their resolver on app.state.
+        resolver: Callable[[Session, dict], Actor] | None = getattr(
+            request.app.state, "service_actor_resolver", None
+        )
+        if resolver is None or via_cookie:
+            raise Unauthenticated("Service tokens must be sent as Bearer / 服务令牌须以 Bearer 方式发送")
+        return resolver(session, claims)
+    row = session.get(UserSession, claims["jti"])
+    now = clock.now()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or str(row.user_id) != claims["sub"]:
+        raise Unauthenticated("Session ended / 会话已结束，请重新登录")
+    if via_cookie and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER)
+        if not sent or sent != row.csrf_token:
+            raise CsrfFailed()
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated()
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+        session.add(row)
+    return load_actor(session, user, row.id)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def require_roles(*roles: str) -> Callable[[Actor], Actor]:
+    """A dependency that admits only actors holding one of `roles` (function-level authorisation)."""
+
+    def _check(actor: ActorDep) -> Actor:
+        if not actor.has(*roles):
+            raise Forbidden(f"Requires role / 需要角色: {', '.join(roles)}")
+        return actor
+
+    return _check

@@ -1,0 +1,75 @@
+"""Command line: `python -m demosites.cli seed|openapi|verify-history|serve-info`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sqlmodel import Session
+
+from demosites.core.config import ROOT, get_settings
+from demosites.core.db import get_engine
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from demosites.seed import seed
+
+    demo = args.demo or get_settings().demo_mode
+    if demo and get_settings().environment == "production":
+        print("demo data is refused in production settings", file=sys.stderr)
+        return 2
+    with Session(get_engine()) as session:
+        pw = seed(session, demo)
+        session.commit()
+    if pw:
+        print("=" * 64)
+        print("演示账号 Demo accounts: office, admin, committee, approver, hefei … xuancheng,")
+        print("  edu, sasac, fic, cac (assessor), hf_school, wh_community, aq_village …")
+        print(f"演示密码 Demo password: {pw}")
+        print("=" * 64)
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from demosites.main import create_app
+
+    doc = create_app().openapi()
+    text = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    out = Path(args.output) if args.output else ROOT / "openapi" / "openapi.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_verify_history(args: argparse.Namespace) -> int:
+    from demosites.audit.service import verify_chain
+
+    with Session(get_engine()) as session:
+        bad = verify_chain(session)
+    if bad:
+        print(f"TAMPERED history rows / 被篡改的履历记录: {bad}")
+        return 1
+    print("history chain intact / 履历哈希链完整")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="demosites")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("seed", help="seed fixed organisations (and demo data with --demo)")
+    p.add_argument("--demo", action="store_true")
+    p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("openapi", help="write openapi/openapi.json")
+    p.add_argument("--output")
+    p.set_defaults(func=cmd_openapi)
+    p = sub.add_parser("verify-history", help="check the history hash chain")
+    p.set_defaults(func=cmd_verify_history)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

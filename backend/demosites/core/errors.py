@@ -1,0 +1,207 @@
+"""One error type for the whole API, rendered as RFC 9457 problem+json with a stable `code`."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("demosites")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://demosites.ah.gov.cn/problems/"
+
+
+class DomainError(Exception):
+    """Raised by services; each subclass fixes its status and code. `detail` is bilingual."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request / 请求有误"
+    # True when what the request wrote before failing must still be committed.
+    keep_changes: ClassVar[bool] = False
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "Not found / 未找到"
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden / 无权进行此操作"
+
+
+class Unauthenticated(DomainError):
+    status, code, title = 401, "unauthenticated", "Not logged in or session expired / 未登录或登录已失效"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["WWW-Authenticate"] = "Bearer"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict / 数据冲突"
+
+
+class ValidationFailed(DomainError):
+    status, code, title = 422, "validation_error", "Invalid input / 输入有误"
+
+
+class PreconditionFailed(DomainError):
+    status, code, title = (
+        412,
+        "precondition_failed",
+        "The object was changed by someone else; reload and try again / 数据已被他人修改，请刷新后重试",
+    )
+
+
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "payload_too_large", "Payload too large / 内容超过大小限制"
+
+
+class TooManyRequests(DomainError):
+    status, code, title = 429, "too_many_requests", "Too many requests / 请求过于频繁"
+
+    def __init__(self, detail: str | None = None, retry_after: int = 60, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(max(1, int(retry_after)))
+
+
+class ServiceUnavailable(DomainError):
+    status, code, title = 503, "service_unavailable", "Service temporarily unavailable / 服务暂不可用"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type: str = Field(examples=[TYPE_BASE + "not_found"])
+    title: str = Field(examples=["Not found / 未找到"])
+    status: int = Field(examples=[404])
+    detail: str | None = Field(default=None, examples=["Application 12 not found / 未找到该申报"])
+    code: str = Field(examples=["not_found"])
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Per-field errors for validation_error"
+    )
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: documents each error it may answer, grouped by status."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errors:
+        entry = out.setdefault(
+            err.status,
+            {"model": Problem, "description": "", "content": {PROBLEM_JSON: {}}},
+        )
+        codes = entry.setdefault("_codes", [])
+        codes.append(err.code)
+    for entry in out.values():
+        entry["description"] = "problem+json; code: " + ", ".join(entry.pop("_codes"))
+    return out
+
+
+def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
+    out = []
+    for e in errors:
+        out.append(
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+        )
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(
+            exc.status, exc.code, exc.title, exc.detail, headers=exc.headers or None, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = _jsonable_errors(exc.errors())
+        fields = ", ".join(".".join(e["loc"][1:] or e["loc"]) for e in errs[:5])
+        return problem(
+            422,
+            "validation_error",
+            "Invalid input / 输入有误",
+            f"Check these fields / 请检查以下字段: {fields}",
+            errors=errs,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+            429: "too_many_requests",
+        }
+        code = codes.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"))
+        title = HTTPStatus(exc.status_code).phrase
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc.__class__.__name__)
+        return problem(
+            503,
+            "service_unavailable",
+            ServiceUnavailable.title,
+            "The database is unreachable; try again shortly / 数据库暂不可用，请稍后重试",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        # Data the database refused (NUL bytes, out-of-range integers...) is bad input, not a crash.
+        log.warning("database refused input: %s", exc.__class__.__name__)
+        if getattr(exc, "connection_invalidated", False):
+            return problem(503, "service_unavailable", ServiceUnavailable.title)
+        return problem(
+            422,
+            "validation_error",
+            "Invalid input / 输入有误",
+            "The database refused a value (out of range or invalid characters) / 数据超出范围或含非法字符",
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return problem(500, "internal_error", "Internal error / 服务器内部错误")

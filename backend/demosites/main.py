@@ -1,0 +1,115 @@
+"""The app factory: routers, error handlers, limits and the built SPA."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from demosites.auth.router import router as auth_router
+from demosites.core.config import ROOT, get_settings
+from demosites.core.errors import install_error_handlers, problem
+from demosites.core.health import router as health_router
+from demosites.core.health import test_router
+from demosites.organizations.router import router as org_router
+
+log = logging.getLogger("demosites")
+
+API_ROUTERS = [auth_router, org_router]
+SPA_DIR = ROOT / "frontend" / "dist"
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit before they are read into memory (413)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        s = get_settings()
+        headers = dict(scope.get("headers") or [])
+        ctype = headers.get(b"content-type", b"").decode("latin-1")
+        limit = s.max_upload_bytes + 1024 * 1024 if ctype.startswith("multipart/") else s.max_json_body_bytes
+        declared = headers.get(b"content-length")
+        too_big = problem(
+            413, "payload_too_large", "Payload too large / 内容超过大小限制",
+            f"The limit is {limit // (1024 * 1024)} MiB / 上限为 {limit // (1024 * 1024)} MiB",
+        )  # fmt: skip
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await too_big(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> dict:  # type: ignore[type-arg]
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await too_big(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="安徽省基层思想政治工作示范点管理平台 API",
+        version="1.0.0",
+        description=(
+            "Creation, approval and dynamic management of Anhui's grassroots ideological and "
+            "political work demonstration sites (基层思想政治工作示范点), and the work ledger (台账). "
+            "Every error is application/problem+json with a stable `code`."
+        ),
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.service_actor_resolver = None
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit)
+    app.include_router(health_router)
+    for router in API_ROUTERS:
+        app.include_router(router)
+    if settings.environment == "test" and settings.allow_clock_override:
+        app.include_router(test_router)
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def api_not_found(rest: str) -> JSONResponse:
+        return problem(404, "not_found", "Not found / 未找到", f"No API route /api/{rest}")
+
+    _mount_spa(app, SPA_DIR)
+    return app
+
+
+def _mount_spa(app: FastAPI, dist: Path) -> None:
+    if not (dist / "index.html").exists():
+        log.warning("frontend/dist missing: run `make build` to serve the SPA")
+        return
+    if (dist / "assets").exists():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str, request: Request) -> FileResponse:
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(dist / "index.html")
+
+
+app = create_app()

@@ -1,0 +1,6 @@
+"""Imports every table so that Alembic and the tests see the whole schema."""
+
+from demosites.audit.models import HistoryEntry  # noqa: F401
+from demosites.auth.models import LoginAttempt, UserSession  # noqa: F401
+from demosites.core.db import metadata  # noqa: F401
+from demosites.organizations.models import Organization, User, UserRole  # noqa: F401

@@ -1,0 +1,80 @@
+"""API shapes of organisations and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from demosites.organizations.models import CITIES, OrgKind, Role
+
+CityName = str
+
+
+class OrganizationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str = Field(examples=["合肥市委宣传部"])
+    kind: OrgKind
+    city: str | None = Field(default=None, examples=["合肥"])
+    is_member_unit: bool
+    is_recommender: bool
+
+
+class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9_\-]+$", examples=["hefei_school_1"])
+    name: str = Field(min_length=2, max_length=200, examples=["合肥市第一中学"])
+    kind: OrgKind = Field(examples=["applicant_unit"])
+    city: str | None = Field(default=None, examples=["合肥"], json_schema_extra={"enum": list(CITIES)})
+    is_member_unit: bool = False
+    is_recommender: bool = False
+
+
+class OrganizationPage(BaseModel):
+    items: list[OrganizationRead]
+    total: int
+
+
+class UserRead(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    organization_id: int
+    roles: list[Role]
+    is_active: bool
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["hefei_li"])
+    display_name: str = Field(min_length=1, max_length=100, examples=["李明"])
+    password: str = Field(min_length=8, max_length=128, examples=["Change-me-2026!"])
+    organization_id: int = Field(ge=1, le=2**31 - 1)
+    roles: list[Role] = Field(min_length=1, examples=[["recommender"]])
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    total: int
+
+
+class MeOrganization(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: OrgKind
+    city: str | None
+
+
+class Me(BaseModel):
+    id: int
+    username: str = Field(examples=["hefei"])
+    display_name: str = Field(examples=["合肥市委宣传部 演示账号"])
+    roles: list[str] = Field(examples=[["recommender"]])
+    organization: MeOrganization

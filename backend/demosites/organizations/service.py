@@ -1,0 +1,140 @@
+"""Organisations and users: creation by admins, and the fixed organisations of the programme."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, func, select
+
+from demosites.core.actor import Actor
+from demosites.core.security import hash_password
+from demosites.organizations.errors import DuplicateCode, OrganizationNotFound, UnknownCity
+from demosites.organizations.models import CITIES, CITY_CODES, Organization, OrgKind, User, UserRole
+from demosites.organizations.schemas import OrganizationCreate, UserCreate, UserRead
+
+# 联席会议成员单位; the last three are also recommenders (domain.md §1).
+MEMBER_UNITS = (
+    ("cac", "省委网信办", False),
+    ("gov_work", "省直机关工委", False),
+    ("edu", "省委教育工委", True),
+    ("civil", "省民政厅", False),
+    ("agri", "省农业农村厅", False),
+    ("sasac", "省国资委", True),
+    ("union", "省总工会", False),
+    ("youth", "团省委", False),
+    ("fic", "省工商联", True),
+)  # fmt: skip
+
+OFFICE = ("office", "省委宣传部思想政治工作处")
+
+
+def fixed_organizations() -> list[dict[str, object]]:
+    orgs: list[dict[str, object]] = [
+        {"code": OFFICE[0], "name": OFFICE[1], "kind": OrgKind.office, "city": None},
+    ]
+    for code, name, recommends in MEMBER_UNITS:
+        orgs.append(
+            {"code": code, "name": name, "kind": OrgKind.member_unit, "city": None,
+             "is_member_unit": True, "is_recommender": recommends}
+        )  # fmt: skip
+    for city in CITIES:
+        orgs.append(
+            {"code": CITY_CODES[city], "name": f"{city}市委宣传部", "kind": OrgKind.city_propaganda,
+             "city": city, "is_recommender": True}
+        )  # fmt: skip
+    return orgs
+
+
+def seed_fixed_organizations(session: Session) -> int:
+    """Idempotent: creates the missing fixed organisations; returns how many were created."""
+    existing = set(session.exec(select(Organization.code)).all())
+    created = 0
+    for spec in fixed_organizations():
+        if spec["code"] in existing:
+            continue
+        session.add(Organization(**spec))  # type: ignore[arg-type]
+        created += 1
+    session.flush()
+    return created
+
+
+def get_org_by_code(session: Session, code: str) -> Organization | None:
+    return session.exec(select(Organization).where(Organization.code == code)).first()
+
+
+def create_organization(session: Session, actor: Actor, data: OrganizationCreate) -> Organization:
+    if data.city is not None and data.city not in CITIES:
+        raise UnknownCity(f"“{data.city}” is not a city of Anhui / “{data.city}”不是安徽省的城市")
+    if get_org_by_code(session, data.code):
+        raise DuplicateCode(f"Code {data.code} exists / 代码 {data.code} 已存在")
+    org = Organization(**data.model_dump())
+    session.add(org)
+    session.flush()
+    return org
+
+
+def list_organizations(
+    session: Session, kind: str | None, q: str | None, limit: int, offset: int
+) -> tuple[list[Organization], int]:
+    stmt = select(Organization)
+    if kind:
+        stmt = stmt.where(Organization.kind == kind)
+    if q:
+        stmt = stmt.where(col(Organization.name).contains(q))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(stmt.order_by(col(Organization.id)).limit(limit).offset(offset)).all()
+    return list(rows), int(total)
+
+
+def roles_of(session: Session, user_ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {uid: [] for uid in user_ids}
+    if user_ids:
+        for uid, role in session.exec(
+            select(UserRole.user_id, UserRole.role).where(col(UserRole.user_id).in_(user_ids))
+        ):
+            out[uid].append(role)
+    return out
+
+
+def user_read(user: User, roles: list[str]) -> UserRead:
+    return UserRead(
+        id=user.id or 0,
+        username=user.username,
+        display_name=user.display_name,
+        organization_id=user.organization_id,
+        roles=sorted(roles),  # type: ignore[arg-type]
+        is_active=user.is_active,
+        created_at=user.created_at,
+    )
+
+
+def create_user(session: Session, actor: Actor | None, data: UserCreate, must_change: bool = True) -> User:
+    if session.get(Organization, data.organization_id) is None:
+        raise OrganizationNotFound()
+    if session.exec(select(User).where(User.username == data.username)).first():
+        raise DuplicateCode(f"Username {data.username} exists / 用户名 {data.username} 已存在")
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        password_hash=hash_password(data.password),
+        organization_id=data.organization_id,
+        must_change_password=must_change,
+    )
+    session.add(user)
+    session.flush()
+    for role in sorted(set(data.roles)):
+        session.add(UserRole(user_id=user.id or 0, role=str(role)))
+    session.flush()
+    return user
+
+
+def list_users(
+    session: Session, organization_id: int | None, q: str | None, limit: int, offset: int
+) -> tuple[list[UserRead], int]:
+    stmt = select(User)
+    if organization_id:
+        stmt = stmt.where(User.organization_id == organization_id)
+    if q:
+        stmt = stmt.where(col(User.username).contains(q) | col(User.display_name).contains(q))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    users = list(session.exec(stmt.order_by(col(User.id)).limit(limit).offset(offset)))
+    roles = roles_of(session, [u.id or 0 for u in users])
+    return [user_read(u, roles[u.id or 0]) for u in users], int(total)

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest'
+import { safeRedirect } from './index'
+import { areasForRole } from '@/navigation/areas'
+
+describe('safeRedirect', () => {
+  it('keeps paths inside the app', () => {
+    expect(safeRedirect('/applications?page=2')).toBe('/applications?page=2')
+  })
+  it.each([undefined, '', 'https://evil.example', '//evil.example', '/\\evil.example', '/login'])(
+    'sends %s home',
+    (value) => {
+      expect(safeRedirect(value)).toBe('/')
+    },
+  )
+})
+
+describe('menu by role', () => {
+  it('shows the office every stage it runs', () => {
+    const keys = areasForRole('office').map((a) => a.key)
+    expect(keys).toEqual(expect.arrayContaining(['preliminary', 'awarding', 'sites']))
+    expect(keys).not.toContain('admin')
+  })
+  it('shows an assessor only assessment and sites', () => {
+    expect(areasForRole('assessor').map((a) => a.key)).toEqual(['assessment', 'sites'])
+  })
+  it('shows nothing without an active role', () => {
+    expect(areasForRole(null)).toEqual([])
+  })
+})
