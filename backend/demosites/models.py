@@ -3,4 +3,6 @@
 from demosites.audit.models import HistoryEntry  # noqa: F401
 from demosites.auth.models import LoginAttempt, UserSession  # noqa: F401
 from demosites.core.db import metadata  # noqa: F401
+from demosites.events.models import OutboxEvent  # noqa: F401
+from demosites.files.models import StoredFile  # noqa: F401
 from demosites.organizations.models import Organization, User, UserRole  # noqa: F401

@@ -20,8 +20,8 @@ from demosites.auth.schemas import LoginRequest, LoginResponse, TokenResponse
 from demosites.core.clock import clock
 from demosites.core.config import get_settings
 from demosites.core.errors import Unauthenticated, ValidationFailed, responses
-from demosites.organizations.schemas import Me, MeOrganization
 from demosites.organizations.models import Organization
+from demosites.organizations.schemas import Me, MeOrganization
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 

@@ -7,11 +7,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, event
-
-import demosites.core.types  # noqa: F401  (sets the naming convention)
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+import demosites.core.types  # noqa: F401  (sets the naming convention)
 from demosites.core.config import get_settings
 
 metadata: MetaData = SQLModel.metadata
