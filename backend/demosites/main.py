@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from demosites.auth.router import router as auth_router
 from demosites.core.config import ROOT, get_settings
-from demosites.core.errors import install_error_handlers, problem
+from demosites.core.errors import Problem, install_error_handlers, problem, problem_openapi
 from demosites.core.health import router as health_router
 from demosites.core.health import test_router
 from demosites.organizations.router import router as org_router
@@ -94,7 +94,68 @@ def create_app() -> FastAPI:
         return problem(404, "not_found", "Not found / 未找到", f"No API route /api/{rest}")
 
     _mount_spa(app, SPA_DIR)
+    _document_problems(app)
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict:  # type: ignore[type-arg]
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {})
+            schema["components"]["schemas"]["Problem"] = Problem.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            defs = schema["components"]["schemas"]["Problem"].pop("$defs", {})
+            schema["components"]["schemas"].update(defs)
+            app.openapi_schema = problem_openapi(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+class SecurityHeaders:
+    """Headers every response carries (the SPA was checked under this CSP)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_docs = scope.get("path", "").startswith("/docs")
+
+        async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                if not is_docs:  # Swagger UI loads its assets from a CDN-less inline bundle
+                    headers.append((b"content-security-policy", CSP.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _mount_spa(app: FastAPI, dist: Path) -> None:
@@ -104,7 +165,7 @@ def _mount_spa(app: FastAPI, dist: Path) -> None:
     if (dist / "assets").exists():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def spa(path: str, request: Request) -> FileResponse:
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and dist.resolve() in candidate.parents:

@@ -83,6 +83,12 @@ class ServiceUnavailable(DomainError):
     status, code, title = 503, "service_unavailable", "Service temporarily unavailable / 服务暂不可用"
 
 
+class FieldError(BaseModel):
+    loc: list[str] = Field(examples=[["body", "name"]])
+    msg: str = Field(examples=["Field required"])
+    type: str = Field(examples=["missing"])
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details, as every error of this API is answered."""
 
@@ -91,7 +97,7 @@ class Problem(BaseModel):
     status: int = Field(examples=[404])
     detail: str | None = Field(default=None, examples=["Application 12 not found / 未找到该申报"])
     code: str = Field(examples=["not_found"])
-    errors: list[dict[str, Any]] | None = Field(
+    errors: list[FieldError] | None = Field(
         default=None, description="Per-field errors for validation_error"
     )
 
@@ -119,10 +125,7 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: documents each error it may answer, grouped by status."""
     out: dict[int | str, dict[str, Any]] = {}
     for err in errors:
-        entry = out.setdefault(
-            err.status,
-            {"model": Problem, "description": "", "content": {PROBLEM_JSON: {}}},
-        )
+        entry = out.setdefault(err.status, {"model": Problem, "description": ""})
         codes = entry.setdefault("_codes", [])
         codes.append(err.code)
     for entry in out.values():
@@ -205,3 +208,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return problem(500, "internal_error", "Internal error / 服务器内部错误")
+
+
+def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Errors are served as application/problem+json: say so in the document, for every 4xx/5xx
+    (FastAPI files `responses=` models and its own 422 under application/json)."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for status, resp in op.get("responses", {}).items():
+                if str(status)[0] not in "45":
+                    continue
+                resp["content"] = {PROBLEM_JSON: {"schema": ref}}
+                if status == "422" and resp.get("description") == "Validation Error":
+                    resp["description"] = "problem+json; code: validation_error"
+    comps = schema.get("components", {}).get("schemas", {})
+    comps.pop("HTTPValidationError", None)
+    comps.pop("ValidationError", None)
+    return schema
