@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('object_type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('object_id', sa.Integer(), nullable=False),
-    sa.Column('organization_ids', sa.JSON(), nullable=True),
+    sa.Column('audience', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('created_at', demosites.core.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_event'))

@@ -19,6 +19,8 @@ class OutboxEvent(SQLModel, table=True):
     event_type: str = Field(max_length=64, index=True)  # e.g. application.recommended
     object_type: str = Field(max_length=32)
     object_id: int
-    organization_ids: list[int] | None = Field(default=None, sa_column=Column(JSON))  # who may read it
+    # Organisations that may read the event, as ",12,34," (LIKE-searchable on both databases);
+    # the office reads every event.
+    audience: str = Field(default=",", max_length=2000)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UTCDateTime)

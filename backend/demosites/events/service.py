@@ -23,7 +23,7 @@ def emit(
         event_type=event_type,
         object_type=object_type,
         object_id=object_id,
-        organization_ids=organization_ids,
+        audience="," + "".join(f"{i}," for i in sorted(set(organization_ids or []))),
         payload=payload,
         created_at=clock.now(),
     )
