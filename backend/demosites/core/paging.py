@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel
 
 
@@ -21,3 +21,6 @@ def _page(
 
 
 PageDep = Annotated[PageParams, Depends(_page)]
+
+# Path ids are bounded so that an out-of-range integer is a 422, not a database error.
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Object id")]

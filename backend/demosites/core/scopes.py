@@ -1,0 +1,45 @@
+"""Scopes of service accounts: every API route needs `<resource>:read` (safe methods) or
+`<resource>:write`, the resource being the route's first tag; declared in the OpenAPI document
+as `x-required-scope` so scripts can see what each operation needs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from demosites.core.errors import Forbidden
+
+# Routes any authenticated caller may use, whatever its scopes.
+SCOPE_FREE_TAGS = {"auth", "health"}
+SCOPE_KEY = "x-required-scope"
+
+
+class InsufficientScope(Forbidden):
+    code, title = (
+        "insufficient_scope",
+        "The token lacks the scope this endpoint needs / 令牌缺少此接口所需的权限范围",
+    )
+
+
+def scope_for(route: APIRoute) -> str | None:
+    extra = route.openapi_extra or {}
+    if SCOPE_KEY in extra:
+        return str(extra[SCOPE_KEY]) or None
+    tag = str(route.tags[0]) if route.tags else None
+    if tag is None or tag in SCOPE_FREE_TAGS:
+        return None
+    level = "read" if route.methods <= {"GET", "HEAD", "OPTIONS"} else "write"
+    return f"{tag}:{level}"
+
+
+def declare_scopes(app: FastAPI) -> set[str]:
+    """Writes each route's scope into its OpenAPI entry; returns every scope that exists."""
+    known: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/api/"):
+            scope = scope_for(route)
+            if scope:
+                route.openapi_extra = {**(route.openapi_extra or {}), SCOPE_KEY: scope}
+                resource = scope.split(":")[0]
+                known.update({f"{resource}:read", f"{resource}:write"})
+    return known

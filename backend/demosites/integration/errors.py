@@ -1,0 +1,35 @@
+"""Errors of service accounts, scopes, webhooks and rate limits."""
+
+from demosites.core.errors import NotFound, TooManyRequests, ValidationFailed
+from demosites.core.scopes import InsufficientScope  # noqa: E402,F401  (re-exported)
+
+
+class InvalidClient(ValidationFailed):
+    status, code, title = 401, "invalid_client", "Unknown or revoked client / 客户端不存在或已吊销"
+
+
+class UnsafeWebhookUrl(ValidationFailed):
+    code, title = (
+        "unsafe_webhook_url",
+        "Webhook URLs to loopback, link-local or private addresses are refused / 不允许回环、链路本地或内网地址",
+    )
+
+
+class UnknownScope(ValidationFailed):
+    code, title = "unknown_scope", "Unknown scope / 未知的权限范围"
+
+
+class ServiceAccountNotFound(NotFound):
+    title = "Service account not found / 未找到该服务账号"
+
+
+class SubscriptionNotFound(NotFound):
+    title = "Webhook subscription not found / 未找到该订阅"
+
+
+class DeliveryNotFound(NotFound):
+    title = "Delivery not found / 未找到该投递记录"
+
+
+class RateLimited(TooManyRequests):
+    code = "rate_limited"

@@ -1,0 +1,265 @@
+"""The webhook worker: turns outbox events into deliveries and delivers them, signed, in order per
+object, with exponential backoff for more than 24 hours. Several workers may run at once: a
+delivery is claimed with FOR UPDATE SKIP LOCKED (PostgreSQL) and a lease, so no event is sent by two
+workers at the same time, and a killed worker's lease simply expires.
+
+Run: `python -m demosites.integration.worker` (or `make worker`)."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import logging
+import signal
+import time
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import and_, exists, func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from demosites.core.clock import clock
+from demosites.core.db import get_engine
+from demosites.events.models import OutboxEvent
+from demosites.integration.models import (
+    DeliveryAttempt,
+    FanoutCursor,
+    ServiceAccount,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from demosites.integration.signing import SIGNATURE_HEADER, header_value
+from demosites.integration.urls import check_url
+from demosites.organizations.models import Organization, OrgKind
+
+log = logging.getLogger("demosites.worker")
+
+LEASE = timedelta(seconds=60)
+GIVE_UP_AFTER = timedelta(hours=25)  # retries continue for at least 24 hours
+BACKOFF = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 21600]  # seconds, last one repeats
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF)) - 1] if attempts else 0)
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def fan_out(session: Session, batch: int = 500) -> int:
+    """Creates deliveries for outbox events not yet fanned out; returns how many events it read."""
+    stmt = select(FanoutCursor).where(FanoutCursor.id == 1)
+    if _is_postgres(session):
+        stmt = stmt.with_for_update()
+    cursor = session.exec(stmt).one()  # the row is created by the migration
+    events = list(
+        session.exec(
+            select(OutboxEvent)
+            .where(OutboxEvent.id > cursor.last_event_id)
+            .order_by(col(OutboxEvent.id))
+            .limit(batch)
+        )
+    )
+    if not events:
+        return 0
+    subs = list(
+        session.exec(
+            select(WebhookSubscription, ServiceAccount, Organization)
+            .join(ServiceAccount, col(ServiceAccount.id) == WebhookSubscription.service_account_id)
+            .join(Organization, col(Organization.id) == ServiceAccount.organization_id)
+            .where(WebhookSubscription.active == True, col(ServiceAccount.revoked_at).is_(None))  # noqa: E712
+        )
+    )
+    for event in events:
+        for sub, account, org in subs:
+            everything = org.kind == OrgKind.office or "office" in account.roles
+            if not everything and f",{account.organization_id}," not in event.audience:
+                continue
+            if not any(fnmatch.fnmatchcase(event.event_type, p) for p in sub.events):
+                continue
+            session.add(
+                WebhookDelivery(
+                    subscription_id=sub.id or 0,
+                    event_id=event.id or 0,
+                    object_key=f"{event.object_type}:{event.object_id}",
+                    next_attempt_at=event.created_at,
+                )
+            )
+    cursor.last_event_id = events[-1].id or 0
+    session.add(cursor)
+    session.flush()
+    return len(events)
+
+
+def claim(session: Session, limit: int = 20) -> list[int]:
+    """Leases due deliveries whose earlier deliveries for the same object are all done."""
+    now = clock.now()
+    earlier = aliased(WebhookDelivery)
+    blocked = exists().where(
+        and_(
+            earlier.subscription_id == WebhookDelivery.subscription_id,
+            earlier.object_key == WebhookDelivery.object_key,
+            earlier.event_id < WebhookDelivery.event_id,
+            earlier.status != "delivered",
+        )
+    )
+    stmt = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+            (col(WebhookDelivery.locked_until).is_(None)) | (col(WebhookDelivery.locked_until) < now),
+            ~blocked,
+        )
+        .order_by(col(WebhookDelivery.event_id))
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
+    rows = list(session.exec(stmt))
+    for row in rows:
+        row.locked_until = now + LEASE
+        session.add(row)
+    session.flush()
+    return [r.id or 0 for r in rows]
+
+
+def body_of(event: OutboxEvent) -> bytes:
+    return json.dumps(
+        {
+            "id": event.id,
+            "type": event.event_type,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "created_at": event.created_at.isoformat(),
+            "data": event.payload,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+def deliver_one(delivery_id: int, http: httpx.Client) -> None:
+    """Sends one leased delivery and records the attempt (outside any open transaction)."""
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.status != "pending":
+            return
+        sub = session.get(WebhookSubscription, delivery.subscription_id)
+        event = session.get(OutboxEvent, delivery.event_id)
+        assert sub is not None and event is not None
+        url, secret = sub.url, sub.secret
+        body, event_type, event_id = body_of(event), event.event_type, event.id
+        try:
+            check_url(session, url)  # again at send time: DNS may have changed
+            safe_error = None
+        except Exception as exc:  # noqa: BLE001
+            safe_error = str(getattr(exc, "detail", exc))[:300]
+    ts = int(time.time())
+    started = time.monotonic()
+    status_code: int | None = None
+    excerpt: str | None = None
+    error = safe_error
+    if error is None:
+        try:
+            resp = http.post(
+                url,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: header_value(secret, ts, body),
+                    "X-Demosites-Event": event_type,
+                    "X-Demosites-Event-Id": str(event_id),
+                    "X-Demosites-Delivery": str(delivery_id),
+                },
+            )
+            status_code = resp.status_code
+            excerpt = resp.text[:500]
+        except httpx.HTTPError as exc:
+            error = f"{exc.__class__.__name__}: {exc}"[:300]
+    latency = int((time.monotonic() - started) * 1000)
+    ok = status_code is not None and 200 <= status_code < 300
+    with Session(engine, expire_on_commit=False) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None
+        now = clock.now()
+        delivery.attempts += 1
+        delivery.locked_until = None
+        if ok:
+            delivery.status = "delivered"
+            delivery.delivered_at = now
+        elif now - delivery.created_at > GIVE_UP_AFTER:
+            delivery.status = "failed"
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        session.add(delivery)
+        session.add(
+            DeliveryAttempt(
+                delivery_id=delivery_id,
+                at=now,
+                status_code=status_code,
+                latency_ms=latency,
+                response_excerpt=excerpt,
+                error=error,
+            )
+        )
+        session.commit()
+
+
+def run_once(http: httpx.Client, batch: int = 20) -> int:
+    """One pass: fan out, claim, deliver. Returns how many deliveries were attempted."""
+    engine = get_engine()
+    with Session(engine) as session:
+        fan_out(session)
+        session.commit()
+    with Session(engine) as session:
+        ids = claim(session, batch)
+        session.commit()
+    for delivery_id in ids:
+        deliver_one(delivery_id, http)
+    return len(ids)
+
+
+def pending_count() -> int:
+    with Session(get_engine()) as session:
+        return int(
+            session.exec(
+                select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == "pending")
+            ).one()
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="demosites-worker")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between idle polls")
+    parser.add_argument("--once", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with httpx.Client(timeout=10.0, follow_redirects=False) as http:
+        while not stop:
+            try:
+                n = run_once(http)
+            except Exception:  # noqa: BLE001  (the database may be down: try again later)
+                log.exception("worker pass failed")
+                n = 0
+            if args.once:
+                break
+            if n == 0:
+                time.sleep(args.interval)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
