@@ -25,7 +25,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         session.commit()
     if pw:
         print("=" * 64)
-        print("演示账号 Demo accounts: office, admin, committee, approver, hefei … xuancheng,")
+        print("演示账号 Demo accounts: office, sysadmin, secadmin, auditor, committee, approver, hefei … xuancheng,")
         print("  edu, sasac, fic, cac (assessor), hf_school, wh_community, aq_village …")
         print(f"演示密码 Demo password: {pw}")
         print("=" * 64)
@@ -56,6 +56,57 @@ def cmd_verify_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archive_audit(args: argparse.Namespace) -> int:
+    """Run daily (cron): security audit entries past the retention period go to a file."""
+    from demosites.core.actor import SYSTEM
+    from demosites.security.logs import archive_old_entries
+
+    with Session(get_engine()) as session:
+        archive = archive_old_entries(session, SYSTEM, Path(args.dir) if args.dir else None)
+        session.commit()
+    if archive is None:
+        print("nothing to archive / 无需归档")
+    else:
+        print(f"archived {archive.entries} entries to {archive.path} (sha256 {archive.sha256})")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    """The first administrators of a fresh installation (三员: one account per role)."""
+    import getpass
+
+    from demosites.organizations.schemas import UserCreate
+    from demosites.organizations.service import (
+        create_user,
+        get_org_by_code,
+        seed_fixed_organizations,
+    )
+
+    password = getpass.getpass("Password / 口令: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    with Session(get_engine()) as session:
+        seed_fixed_organizations(session)
+        org = get_org_by_code(session, args.org)
+        if org is None:
+            print(f"no organisation {args.org}", file=sys.stderr)
+            return 2
+        try:
+            create_user(
+                session,
+                None,
+                UserCreate(
+                    username=args.username, display_name=args.name or args.username, password=password,
+                    organization_id=org.id or 0, roles=[args.role],
+                ),  # fmt: skip
+                must_change=True,
+            )
+        except Exception as exc:  # a policy or duplicate refusal, told plainly
+            print(getattr(exc, "detail", str(exc)), file=sys.stderr)
+            return 1
+        session.commit()
+    print(f"created {args.username} ({args.role}); the password must be changed at first login")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="demosites")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -67,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_openapi)
     p = sub.add_parser("verify-history", help="check the history hash chain")
     p.set_defaults(func=cmd_verify_history)
+    p = sub.add_parser("archive-audit", help="archive security audit entries past the retention period")
+    p.add_argument("--dir", help="default var/archive")
+    p.set_defaults(func=cmd_archive_audit)
+    p = sub.add_parser("create-admin", help="create an administrator (password read from stdin)")
+    p.add_argument("username")
+    p.add_argument("--role", choices=["sysadmin", "secadmin", "auditor"], required=True)
+    p.add_argument("--org", default="office")
+    p.add_argument("--name")
+    p.set_defaults(func=cmd_create_admin)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -16,10 +16,11 @@ from demosites.core.errors import Problem, install_error_handlers, problem, prob
 from demosites.core.health import router as health_router
 from demosites.core.health import test_router
 from demosites.organizations.router import router as org_router
+from demosites.security.router import router as security_router
 
 log = logging.getLogger("demosites")
 
-API_ROUTERS = [auth_router, org_router]
+API_ROUTERS = [auth_router, org_router, security_router]
 SPA_DIR = ROOT / "frontend" / "dist"
 
 

@@ -6,3 +6,10 @@ from demosites.core.db import metadata  # noqa: F401
 from demosites.events.models import OutboxEvent  # noqa: F401
 from demosites.files.models import StoredFile  # noqa: F401
 from demosites.organizations.models import Organization, User, UserRole  # noqa: F401
+from demosites.security.models import (  # noqa: F401
+    AuditArchive,
+    PasswordHistory,
+    RecoveryCode,
+    SecuritySetting,
+    UserTotp,
+)

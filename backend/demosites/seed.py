@@ -69,7 +69,10 @@ def _ensure_user(
 def seed_demo_accounts(session: Session, pw: str) -> None:
     """One account per fixed organisation (username = its short code) plus meeting roles."""
     _ensure_user(session, "office", "思想政治工作处 演示账号", "office", ["office"], pw)
-    _ensure_user(session, "admin", "系统管理员 演示账号", "office", ["admin"], pw)
+    # 三员分立: three administrators instead of one all-powerful admin.
+    _ensure_user(session, "sysadmin", "系统管理员 演示账号", "office", ["sysadmin"], pw)
+    _ensure_user(session, "secadmin", "安全管理员 演示账号", "office", ["secadmin"], pw)
+    _ensure_user(session, "auditor", "审计管理员 演示账号", "office", ["auditor"], pw)
     _ensure_user(session, "committee", "联席会议评审 演示账号", "cac", ["committee"], pw)
     _ensure_user(session, "approver", "部务会 演示账号", "office", ["approver"], pw)
     for city in CITIES:
@@ -85,11 +88,23 @@ def seed_demo_accounts(session: Session, pw: str) -> None:
         _ensure_user(session, code, f"{name} 演示账号", code, ["applicant"], pw)
 
 
+def _check_demo_password(session: Session, pw: str) -> None:
+    from demosites.security.passwords import broken_rules
+    from demosites.security.policy import get_policy
+
+    if rules := broken_rules(get_policy(session), "", pw):
+        raise SystemExit(
+            f"DEMO_PASSWORD breaks the password policy ({', '.join(rules)}): use ≥ 12 characters of "
+            "three kinds, e.g. Demo-Anhui-2026 / 演示口令不符合口令策略"
+        )
+
+
 def seed(session: Session, demo: bool) -> str | None:
     seed_fixed_organizations(session)
     if not demo:
         return None
     pw = demo_password()
+    _check_demo_password(session, pw)
     seed_demo_accounts(session, pw)
     for seeder in DEMO_SEEDERS:
         seeder(session, pw)

@@ -29,19 +29,19 @@ def test_wrong_role_is_problem_403(session: Session, client: TestClient) -> None
 
 
 def test_validation_error_lists_the_failing_fields(session: Session, client: TestClient) -> None:
-    headers = f.bearer(session, f.user(session, ["admin"], "office"))
-    r = client.post("/api/v1/users", json={"username": "x", "roles": []}, headers=headers)
+    headers = f.bearer(session, f.user(session, ["sysadmin"], "office"))
+    r = client.post("/api/v1/users", json={"username": "x", "roles": ["no-such-role"]}, headers=headers)
     assert r.status_code == 422
     body = r.json()
     assert body["code"] == "validation_error"
     failing = {tuple(e["loc"]) for e in body["errors"]}
     assert ("body", "display_name") in failing
     assert ("body", "password") in failing
-    assert ("body", "roles") in failing
+    assert ("body", "roles", "0") in failing
 
 
 def test_json_body_over_one_mebibyte_is_413(session: Session, client: TestClient) -> None:
-    headers = f.bearer(session, f.user(session, ["admin"], "office"))
+    headers = f.bearer(session, f.user(session, ["sysadmin"], "office"))
     big = "x" * (1024 * 1024 + 10)
     r = client.post("/api/v1/organizations", content=f'{{"name": "{big}"}}', headers={**headers, "content-type": "application/json"})
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from demosites.audit.models import HistoryEntry
 from demosites.core.actor import Actor
@@ -102,3 +103,52 @@ def verify_chain(session: Session) -> list[int]:
             bad.append(entry.id or 0)
         prev = entry.hash
     return bad
+
+
+def search(
+    session: Session,
+    object_type: str,
+    *,
+    actions: list[str] | None = None,
+    actor: str | None = None,
+    object_id: int | None = None,
+    result: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[HistoryEntry], int]:
+    """Entries of one object type, newest first; `result` matches `to_state`, `actor` the name."""
+    stmt = select(HistoryEntry).where(HistoryEntry.object_type == object_type)
+    if actions:
+        stmt = stmt.where(col(HistoryEntry.action).in_(actions))
+    if actor:
+        stmt = stmt.where(col(HistoryEntry.actor_name).contains(actor))
+    if object_id is not None:
+        stmt = stmt.where(HistoryEntry.object_id == object_id)
+    if result:
+        stmt = stmt.where(HistoryEntry.to_state == result)
+    if since:
+        stmt = stmt.where(HistoryEntry.at >= since)
+    if until:
+        stmt = stmt.where(HistoryEntry.at < until)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(stmt.order_by(col(HistoryEntry.id).desc()).limit(limit).offset(offset)).all()
+    return list(rows), int(total)
+
+
+def entries_between(
+    session: Session, object_type: str, after_id: int, before: datetime
+) -> list[HistoryEntry]:
+    """Entries of one type with id > after_id and older than `before`, oldest first (archiving)."""
+    return list(
+        session.exec(
+            select(HistoryEntry)
+            .where(
+                HistoryEntry.object_type == object_type,
+                HistoryEntry.id > after_id,  # type: ignore[operator]
+                HistoryEntry.at < before,
+            )
+            .order_by(col(HistoryEntry.id))
+        )
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
-from demosites.auth.errors import CsrfFailed
+from demosites.auth.errors import CsrfFailed, MfaEnrolmentRequired, PasswordChangeRequired
 from demosites.auth.models import UserSession
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
@@ -23,6 +24,7 @@ SESSION_COOKIE = "ds_session"
 CSRF_COOKIE = "ds_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+LAST_SEEN_STEP = timedelta(seconds=30)
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/token")
@@ -47,12 +49,8 @@ def load_actor(session: Session, user: User, session_id: str | None) -> Actor:
     )
 
 
-def get_actor(
-    request: Request,
-    session: SessionDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    """The caller, from `Authorization: Bearer` (scripts) or the session cookie (the SPA)."""
+def _authenticate(request: Request, session: Session, bearer: HTTPAuthorizationCredentials | None) -> tuple[Actor, str | None]:
+    """The caller and the restriction of their session (None, "password_change", "mfa_enrolment")."""
     via_cookie = bearer is None
     token = bearer.credentials if bearer else request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -68,25 +66,76 @@ def get_actor(
         )
         if resolver is None or via_cookie:
             raise Unauthenticated("Service tokens must be sent as Bearer / 服务令牌须以 Bearer 方式发送")
-        return resolver(session, claims)
+        actor = resolver(session, claims)
+        _remember_for_audit(request, session, actor)
+        return actor, None
     row = session.get(UserSession, claims["jti"])
     now = clock.now()
     if row is None or row.revoked_at is not None or row.expires_at <= now or str(row.user_id) != claims["sub"]:
         raise Unauthenticated("Session ended / 会话已结束，请重新登录")
+    if now - row.last_seen_at > timedelta(minutes=row.idle_minutes):
+        raise Unauthenticated("Session timed out after inactivity / 会话因长时间未操作已超时，请重新登录")
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active or user.locked_at is not None:
+        raise Unauthenticated()
+    actor = load_actor(session, user, row.id)
+    _remember_for_audit(request, session, actor)
     if via_cookie and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)
         if not sent or sent != row.csrf_token:
             raise CsrfFailed()
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        raise Unauthenticated()
-    if now - row.last_seen_at > timedelta(minutes=1):
+    # Refreshed at most every LAST_SEEN_STEP: the idle timeout is exact to within that step.
+    if now - row.last_seen_at >= LAST_SEEN_STEP:
         row.last_seen_at = now
         session.add(row)
-    return load_actor(session, user, row.id)
+    if user.must_change_password:
+        return actor, "password_change"
+    if row.mfa_enrolment_pending:
+        return actor, "mfa_enrolment"
+    return actor, None
+
+
+def _remember_for_audit(request: Request, session: Session, actor: Actor) -> None:
+    # A refused request is rolled back; the security audit hook still needs who and what.
+    session.info["actor"] = actor
+    session.info["request"] = {
+        "method": request.method,
+        "path": request.url.path[:200],
+        "ip": client_ip(request) or "",
+    }
+
+
+def get_actor(
+    request: Request,
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The caller, from `Authorization: Bearer` (scripts) or the session cookie (the SPA).
+
+    A session that must first change its password or enrol a second factor is refused here
+    (403); the few endpoints that do those things use `LimitedActorDep` instead."""
+    actor, restriction = _authenticate(request, session, bearer)
+    if restriction == "password_change":
+        raise PasswordChangeRequired()
+    if restriction == "mfa_enrolment":
+        raise MfaEnrolmentRequired()
+    return actor
+
+
+def get_limited_actor(
+    request: Request,
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The caller even when their session is restricted (to /me, password change, enrolment, logout)."""
+    actor, restriction = _authenticate(request, session, bearer)
+    if restriction:
+        return replace(actor, extra={**actor.extra, "restriction": restriction})
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+LimitedActorDep = Annotated[Actor, Depends(get_limited_actor)]
 
 
 def require_roles(*roles: str) -> Callable[[Actor], Actor]:

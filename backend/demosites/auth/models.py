@@ -26,6 +26,11 @@ class UserSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=128)
     client_ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=300)
+    # The policy at login time governs the session: a later policy change applies to new ones.
+    idle_minutes: int = Field(default=30)
+    revoked_reason: str | None = Field(default=None, max_length=32)
+    # Set when the user's role requires a second factor they have not enrolled (grace over).
+    mfa_enrolment_pending: bool = False
 
 
 class LoginAttempt(SQLModel, table=True):

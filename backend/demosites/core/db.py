@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -71,10 +72,27 @@ def set_engine(engine: Engine | None) -> None:
     _engine = engine
 
 
+# Called after an error rolled a request back, with the session still usable: what they write
+# is committed (the security audit of refused requests registers here).
+AFTER_ROLLBACK: list[Callable[[Session, BaseException], None]] = []
+
+
+def _after_rollback(session: Session, exc: BaseException) -> None:
+    for hook in AFTER_ROLLBACK:
+        try:
+            hook(session, exc)
+            session.commit()
+        except Exception:
+            # Never let a failing hook hide the request's own error.
+            logging.getLogger("demosites").exception("after-rollback hook failed")
+            session.rollback()
+
+
 @contextmanager
 def unit_of_work(session: Session) -> Iterator[Session]:
     """Commit when the block ends; roll back on error, unless the error is itself a fact to
     keep (an error with `keep_changes`, e.g. a failed login that must count toward a lock)."""
+    session.info.pop("actor", None)  # set by auth.deps for this request only
     try:
         yield session
         session.commit()
@@ -83,6 +101,8 @@ def unit_of_work(session: Session) -> Iterator[Session]:
             session.commit()
         else:
             session.rollback()
+            if AFTER_ROLLBACK:
+                _after_rollback(session, exc)
         raise
 
 

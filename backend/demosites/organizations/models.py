@@ -17,6 +17,7 @@ class OrgKind(StrEnum):
     member_unit = "member_unit"  # 联席会议成员单位
     city_propaganda = "city_propaganda"  # 市委宣传部
     applicant_unit = "applicant_unit"  # 申报主体
+    grassroots = "grassroots"  # 基层单位 (street office, community, village…) keeping a 台账
     other = "other"
 
 
@@ -27,7 +28,14 @@ class Role(StrEnum):
     approver = "approver"
     recommender = "recommender"
     applicant = "applicant"
-    admin = "admin"
+    unit = "unit"  # keeps the work plan and ledger (台账) of its organisation's ledger units
+    # 三员分立: three administrators replace one all-powerful admin; nobody holds two of them.
+    sysadmin = "sysadmin"  # 系统管理员: users, organisations, settings
+    secadmin = "secadmin"  # 安全管理员: roles, password and session policy, locks, sessions
+    auditor = "auditor"  # 审计管理员: reads and exports the logs, changes nothing
+
+
+ADMIN_ROLES = frozenset({Role.sysadmin, Role.secadmin, Role.auditor})
 
 
 CITIES = (
@@ -68,6 +76,11 @@ class User(SQLModel, table=True):
     is_active: bool = True
     must_change_password: bool = False
     password_changed_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    # A lock set by the security administrator (not the throttle): refused until lifted.
+    locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_reason: str | None = Field(default=None, max_length=200)
+    # Failed logins before this moment no longer count toward the throttle (an unlock lifts it).
+    throttle_reset_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from demosites.auth.deps import SessionDep, require_roles
+from demosites.auth.deps import SessionDep, client_ip, require_roles
 from demosites.core.actor import Actor
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
 from demosites.core.paging import PageDep
@@ -17,14 +17,20 @@ from demosites.organizations.schemas import (
     OrganizationCreate,
     OrganizationPage,
     OrganizationRead,
+    UserContact,
     UserCreate,
     UserPage,
     UserRead,
 )
+from demosites.security.errors import UserNotFound, WeakPassword
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
-AdminDep = Annotated[Actor, Depends(require_roles("admin"))]
-ReaderDep = Annotated[Actor, Depends(require_roles("admin", "office", "recommender"))]
+# 三员分立: the system administrator manages organisations and accounts; the security
+# administrator reads the user list to grant roles and lock accounts.
+SysadminDep = Annotated[Actor, Depends(require_roles("sysadmin"))]
+UserListDep = Annotated[Actor, Depends(require_roles("sysadmin", "secadmin"))]
+ContactDep = Annotated[Actor, Depends(require_roles("sysadmin", "office"))]
+ReaderDep = Annotated[Actor, Depends(require_roles("sysadmin", "secadmin", "office", "recommender"))]
 _common = (Unauthenticated, Forbidden)
 
 
@@ -49,25 +55,25 @@ def list_organizations(
 @router.post(
     "/organizations",
     operation_id="create_organization",
-    summary="Create an organisation (admin)",
+    summary="Create an organisation (sysadmin)",
     status_code=status.HTTP_201_CREATED,
     response_model=OrganizationRead,
     responses=responses(*_common, DuplicateCode, UnknownCity, ValidationFailed),
 )
-def create_organization(body: OrganizationCreate, session: SessionDep, actor: AdminDep) -> OrganizationRead:
+def create_organization(body: OrganizationCreate, session: SessionDep, actor: SysadminDep) -> OrganizationRead:
     return OrganizationRead.model_validate(service.create_organization(session, actor, body))
 
 
 @router.get(
     "/users",
     operation_id="list_users",
-    summary="List users (admin)",
+    summary="List users (sysadmin, secadmin); phones masked",
     response_model=UserPage,
     responses=responses(*_common, ValidationFailed),
 )
 def list_users(
     session: SessionDep,
-    actor: AdminDep,
+    actor: UserListDep,
     page: PageDep,
     organization_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -79,11 +85,24 @@ def list_users(
 @router.post(
     "/users",
     operation_id="create_user",
-    summary="Create a user with roles (admin)",
+    summary="Create a user with business roles (sysadmin); must change the password at first login",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=responses(*_common, DuplicateCode, OrganizationNotFound, ValidationFailed),
+    responses=responses(*_common, DuplicateCode, OrganizationNotFound, WeakPassword, ValidationFailed),
 )
-def create_user(body: UserCreate, session: SessionDep, actor: AdminDep) -> UserRead:
+def create_user(body: UserCreate, session: SessionDep, actor: SysadminDep) -> UserRead:
     user = service.create_user(session, actor, body)
     return service.user_read(user, [str(r) for r in body.roles])
+
+
+@router.get(
+    "/users/{user_id}/contact",
+    operation_id="get_user_contact",
+    summary="A user's personal data shown whole (sysadmin, office); the viewing is audited",
+    response_model=UserContact,
+    responses=responses(*_common, UserNotFound, ValidationFailed),
+)
+def get_user_contact(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep, actor: ContactDep
+) -> UserContact:
+    return service.user_contact(session, actor, user_id, client_ip(request))

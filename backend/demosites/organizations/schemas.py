@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +48,18 @@ class UserRead(BaseModel):
     roles: list[Role]
     is_active: bool
     created_at: datetime
+    phone_masked: str | None = Field(
+        default=None, examples=["138****1234"], description="GET /users/{id}/contact shows it whole (audited)"
+    )
+
+
+class UserContact(BaseModel):
+    """Personal data shown whole (个人信息); every viewing is written to the security audit."""
+
+    id: int
+    username: str
+    display_name: str
+    phone: str | None = Field(default=None, examples=["13812341234"])
 
 
 class UserCreate(BaseModel):
@@ -54,9 +67,20 @@ class UserCreate(BaseModel):
 
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["hefei_li"])
     display_name: str = Field(min_length=1, max_length=100, examples=["李明"])
-    password: str = Field(min_length=8, max_length=128, examples=["Change-me-2026!"])
+    password: str = Field(
+        min_length=1,
+        max_length=128,
+        examples=["Change-me-2026!"],
+        description="Checked against the password policy (weak_password names the broken rules); "
+        "the user must change it at first login",
+    )
     organization_id: int = Field(ge=1, le=2**31 - 1)
-    roles: list[Role] = Field(min_length=1, examples=[["recommender"]])
+    roles: list[Role] = Field(
+        max_length=10,
+        examples=[["recommender"]],
+        description="Business roles; administrator roles are granted by the secadmin (PUT /security/users/{id}/roles)",
+    )
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9\- ]{4,30}$", examples=["13812341234"])
 
 
 class UserPage(BaseModel):
@@ -78,3 +102,7 @@ class Me(BaseModel):
     display_name: str = Field(examples=["合肥市委宣传部 演示账号"])
     roles: list[str] = Field(examples=[["recommender"]])
     organization: MeOrganization
+    restriction: Literal["password_change", "mfa_enrolment"] | None = Field(
+        default=None,
+        description="Set while the session may only change the password / enrol TOTP (then other calls answer 403)",
+    )

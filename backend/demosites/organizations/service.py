@@ -8,7 +8,10 @@ from demosites.core.actor import Actor
 from demosites.core.security import hash_password
 from demosites.organizations.errors import DuplicateCode, OrganizationNotFound, UnknownCity
 from demosites.organizations.models import CITIES, CITY_CODES, Organization, OrgKind, User, UserRole
-from demosites.organizations.schemas import OrganizationCreate, UserCreate, UserRead
+from demosites.organizations.schemas import OrganizationCreate, UserContact, UserCreate, UserRead
+from demosites.security import duties, passwords
+from demosites.security.audit import SecurityEvent, log_event
+from demosites.security.errors import UserNotFound
 
 # 联席会议成员单位; the last three are also recommenders (domain.md §1).
 MEMBER_UNITS = (
@@ -94,6 +97,17 @@ def roles_of(session: Session, user_ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
+def mask_phone(phone: str | None) -> str | None:
+    """138****1234: lists never show personal data whole (个人信息保护)."""
+    if not phone:
+        return None
+    digits = phone.replace(" ", "").replace("-", "")
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep = 3 if len(digits) >= 11 else 1
+    return digits[:keep] + "*" * (len(digits) - keep - 4) + digits[-4:]
+
+
 def user_read(user: User, roles: list[str]) -> UserRead:
     return UserRead(
         id=user.id or 0,
@@ -103,27 +117,50 @@ def user_read(user: User, roles: list[str]) -> UserRead:
         roles=sorted(roles),  # type: ignore[arg-type]
         is_active=user.is_active,
         created_at=user.created_at,
+        phone_masked=mask_phone(user.phone),
     )
 
 
 def create_user(session: Session, actor: Actor | None, data: UserCreate, must_change: bool = True) -> User:
+    """A new account; `actor` None for seeding. Its password passes the policy (口令复杂度)."""
+    duties.check_creation(actor, [str(r) for r in data.roles])
     if session.get(Organization, data.organization_id) is None:
         raise OrganizationNotFound()
     if session.exec(select(User).where(User.username == data.username)).first():
         raise DuplicateCode(f"Username {data.username} exists / 用户名 {data.username} 已存在")
+    passwords.check_new_password(session, data.username, data.password)
     user = User(
         username=data.username,
         display_name=data.display_name,
         password_hash=hash_password(data.password),
         organization_id=data.organization_id,
         must_change_password=must_change,
+        phone=data.phone,
     )
     session.add(user)
     session.flush()
     for role in sorted(set(data.roles)):
         session.add(UserRole(user_id=user.id or 0, role=str(role)))
     session.flush()
+    passwords.remember(session, user)
+    if actor is not None:
+        log_event(
+            session, SecurityEvent.user_created, actor, object_id=user.id,
+            object_label=user.username, roles=sorted(str(r) for r in data.roles),
+        )  # fmt: skip
     return user
+
+
+def user_contact(session: Session, actor: Actor, user_id: int, ip: str | None) -> UserContact:
+    """The user's personal data whole, for those who need it; the viewing is audited."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserNotFound()
+    log_event(
+        session, SecurityEvent.personal_data_view, actor, object_id=user.id,
+        object_label=user.username, ip=ip, fields=["phone"],
+    )  # fmt: skip
+    return UserContact(id=user.id or 0, username=user.username, display_name=user.display_name, phone=user.phone)
 
 
 def list_users(

@@ -1,0 +1,1 @@
+"""Security administration (安全管理): policy, second factor, sessions, logs and 三员分立."""
