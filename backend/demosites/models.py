@@ -1,11 +1,15 @@
 """Imports every table so that Alembic and the tests see the whole schema."""
 
+from demosites.applicants.models import ApplicantUnit  # noqa: F401
+from demosites.applications.models import Application, AssessmentAssignment  # noqa: F401
 from demosites.audit.models import HistoryEntry  # noqa: F401
 from demosites.auth.models import LoginAttempt, UserSession  # noqa: F401
 from demosites.core.db import metadata  # noqa: F401
+from demosites.core.idempotency import IdempotencyRecord  # noqa: F401
 from demosites.events.models import OutboxEvent  # noqa: F401
 from demosites.files.models import StoredFile  # noqa: F401
 from demosites.organizations.models import Organization, User, UserRole  # noqa: F401
+from demosites.rounds.models import Meeting, PhaseException, Quota, Round  # noqa: F401
 from demosites.security.models import (  # noqa: F401
     AuditArchive,
     PasswordHistory,

@@ -109,3 +109,8 @@ def seed(session: Session, demo: bool) -> str | None:
     for seeder in DEMO_SEEDERS:
         seeder(session, pw)
     return pw
+
+
+from demosites.applications.demo import seed_workflow  # noqa: E402  (after DEMO_SEEDERS exists)
+
+DEMO_SEEDERS.append(seed_workflow)

@@ -1,0 +1,1 @@
+"""Applicant units (申报主体): schools, university units, enterprises, communities, villages."""

@@ -1,0 +1,1 @@
+"""Applications (申报) and their stage machine, from a unit's draft to the award."""

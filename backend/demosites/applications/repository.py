@@ -1,0 +1,134 @@
+"""Queries of applications, starting with what an actor may read (a foreign id is not found)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, false, or_, true
+from sqlmodel import Session, col, func, select
+
+from demosites.applicants.models import ApplicantUnit
+from demosites.applications.models import Application, AssessmentAssignment, Status
+from demosites.core.actor import Actor
+from demosites.organizations.models import Organization, User
+
+# What the review meeting (committee) and the department meeting (approver) work on.
+COMMITTEE_STATES = (
+    Status.proposed, Status.candidate, Status.review_rejected,
+    Status.approved, Status.approval_rejected, Status.awarded,
+)  # fmt: skip
+APPROVER_STATES = (Status.candidate, Status.approved, Status.approval_rejected, Status.awarded)
+
+
+def readable_by(actor: Actor) -> Any:
+    """The data scope of domain.md: applicant → its own unit's; recommender → those submitted to
+    it (and drafts it filed itself); assessor → assigned ones; committee → proposed and later;
+    approver → candidates and later; office → all. Several roles see the union."""
+    if actor.has("office"):
+        return true()
+    conds: list[Any] = []
+    if actor.has("applicant"):
+        own_units = select(ApplicantUnit.id).where(
+            ApplicantUnit.organization_id == actor.organization_id
+        )
+        conds.append(col(Application.applicant_id).in_(own_units))
+    if actor.has("recommender"):
+        conds.append(
+            and_(
+                col(Application.recommender_id) == actor.organization_id,
+                or_(
+                    col(Application.status) != Status.draft,
+                    col(Application.created_by_org_id) == actor.organization_id,
+                ),
+            )
+        )
+    if actor.has("assessor") and actor.user_id is not None:
+        assigned = select(AssessmentAssignment.application_id).where(
+            AssessmentAssignment.user_id == actor.user_id
+        )
+        conds.append(col(Application.id).in_(assigned))
+    if actor.has("committee"):
+        conds.append(col(Application.status).in_(COMMITTEE_STATES))
+    if actor.has("approver"):
+        conds.append(col(Application.status).in_(APPROVER_STATES))
+    return or_(*conds) if conds else false()
+
+
+def get_readable(
+    session: Session, actor: Actor, application_id: int, for_update: bool = False
+) -> Application | None:
+    stmt = select(Application).where(Application.id == application_id, readable_by(actor))
+    if for_update:
+        stmt = stmt.with_for_update(of=Application).execution_options(populate_existing=True)  # type: ignore[arg-type]
+    return session.exec(stmt).first()
+
+
+def lock(session: Session, application_id: int) -> Application:
+    """Re-reads the row under a lock (FOR UPDATE on PostgreSQL; SQLite holds BEGIN IMMEDIATE)."""
+    return session.exec(
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def list_readable(
+    session: Session, actor: Actor, filters: dict[str, Any], limit: int, offset: int
+) -> tuple[list[Application], int]:
+    stmt = select(Application).where(readable_by(actor))
+    for name in (
+        "round_id",
+        "status",
+        "field",
+        "recommender_id",
+        "priority",
+        "city",
+        "applicant_id",
+    ):
+        value = filters.get(name)
+        if value is not None:
+            stmt = stmt.where(getattr(Application, name) == value)
+    if filters.get("q"):
+        stmt = stmt.where(col(Application.name).contains(filters["q"]))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    # Priority applications sort first in every review list (domain.md §4).
+    rows = session.exec(
+        stmt.order_by(col(Application.priority).desc(), col(Application.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), int(total)
+
+
+def assessors_of(
+    session: Session, application_ids: list[int]
+) -> dict[int, list[tuple[int, str, int, str]]]:
+    """application id → [(user id, display name, organisation id, organisation name)]."""
+    out: dict[int, list[tuple[int, str, int, str]]] = {i: [] for i in application_ids}
+    if not application_ids:
+        return out
+    rows = session.exec(
+        select(
+            AssessmentAssignment.application_id,
+            User.id,
+            User.display_name,
+            Organization.id,
+            Organization.name,
+        )
+        .join(User, col(User.id) == AssessmentAssignment.user_id)
+        .join(Organization, col(Organization.id) == User.organization_id)
+        .where(col(AssessmentAssignment.application_id).in_(application_ids))
+        .order_by(col(AssessmentAssignment.id))
+    ).all()
+    for app_id, uid, name, org_id, org_name in rows:
+        out[app_id].append((uid or 0, name, org_id or 0, org_name))
+    return out
+
+
+def live_application_of(session: Session, round_id: int, applicant_id: int) -> Application | None:
+    return session.exec(
+        select(Application).where(
+            Application.round_id == round_id, Application.live_key == applicant_id
+        )
+    ).first()

@@ -1,0 +1,259 @@
+"""HTTP endpoints of applications (申报): the form, transitions, history, assessors, materials."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile, status
+from fastapi.responses import FileResponse
+
+from demosites.applicants.errors import ApplicantNotFound
+from demosites.applications import service
+from demosites.applications.errors import (
+    ApplicationNotFound,
+    ConflictOfInterest,
+    DuplicateApplication,
+    FormIncomplete,
+    InvalidTransition,
+    NotAnAssessor,
+    NotEligible,
+    OutsidePhase,
+    QuotaExceeded,
+)
+from demosites.applications.models import Status
+from demosites.applications.schemas import (
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationRead,
+    ApplicationUpdate,
+    AssessorsUpdate,
+    BatchTransitionRequest,
+    MaterialPage,
+    MaterialPurpose,
+    MaterialRead,
+    TransitionRequest,
+)
+from demosites.auth.deps import ActorDep, SessionDep, require_roles
+from demosites.core.actor import Actor
+from demosites.core.concurrency import IfMatchDep, set_etag
+from demosites.core.errors import (
+    Forbidden,
+    PayloadTooLarge,
+    PreconditionFailed,
+    Unauthenticated,
+    ValidationFailed,
+    responses,
+)
+from demosites.core.idempotency import IdempotentRoute
+from demosites.core.paging import PageDep
+from demosites.files.errors import FileNotFound
+from demosites.rounds.errors import MeetingNotFound, RoundNotFound
+from demosites.rounds.models import FieldKind
+from demosites.rounds.schemas import HistoryPage, HistoryRead
+
+router = APIRouter(prefix="/api/v1", tags=["applications"], route_class=IdempotentRoute)
+FilerDep = Annotated[Actor, Depends(require_roles("applicant", "recommender", "office"))]
+EditorDep = Annotated[Actor, Depends(require_roles("applicant", "recommender"))]
+OfficeDep = Annotated[Actor, Depends(require_roles("office"))]
+AppId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_common = (Unauthenticated, Forbidden, ValidationFailed)
+_transition_errors = (
+    ApplicationNotFound, InvalidTransition, OutsidePhase, QuotaExceeded, NotEligible,
+    ConflictOfInterest, FormIncomplete, MeetingNotFound, PreconditionFailed,
+)  # fmt: skip
+
+
+@router.get(
+    "/applications",
+    operation_id="list_applications",
+    summary="List the applications the caller may see (priority first), with allowed actions",
+    response_model=ApplicationPage,
+    responses=responses(*_common),
+)
+def list_applications(
+    session: SessionDep,
+    actor: ActorDep,
+    page: PageDep,
+    round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    status: Status | None = None,
+    field: FieldKind | None = None,
+    recommender_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    priority: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="示范点名称 contains")] = None,
+) -> ApplicationPage:
+    filters = {"round_id": round_id, "status": status, "field": field, "recommender_id": recommender_id,
+               "priority": priority, "q": q}  # fmt: skip
+    items, total = service.list_applications(session, actor, filters, page.limit, page.offset)
+    return ApplicationPage(items=items, total=total)
+
+
+@router.post(
+    "/applications",
+    operation_id="create_application",
+    summary="File a draft application (applicant for its unit; recommender or office on its behalf)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationRead,
+    responses=responses(
+        *_common, RoundNotFound, ApplicantNotFound, NotEligible, DuplicateApplication, OutsidePhase
+    ),
+)
+def create_application(
+    body: ApplicationCreate, session: SessionDep, actor: FilerDep, response: Response
+) -> ApplicationRead:
+    app = service.create_application(session, actor, body)
+    set_etag(response, app.version)
+    response.headers["Location"] = f"/api/v1/applications/{app.id}"
+    return service.to_read(session, actor, app)
+
+
+@router.post(
+    "/applications/transitions",
+    operation_id="transition_applications",
+    summary="Take one action on a list of applications, all or nothing (office, meetings)",
+    response_model=ApplicationPage,
+    responses=responses(*_common, *_transition_errors),
+)
+def transition_applications(
+    body: BatchTransitionRequest, session: SessionDep, actor: ActorDep
+) -> ApplicationPage:
+    apps = service.transition_batch(session, actor, body)
+    return ApplicationPage(items=service.to_reads(session, actor, apps), total=len(apps))
+
+
+@router.get(
+    "/applications/{application_id}",
+    operation_id="get_application",
+    summary="One application with its opinions and allowed actions (ETag for If-Match)",
+    response_model=ApplicationRead,
+    responses=responses(*_common, ApplicationNotFound),
+)
+def get_application(
+    session: SessionDep, actor: ActorDep, application_id: AppId, response: Response
+) -> ApplicationRead:
+    read = service.get_application(session, actor, application_id)
+    set_etag(response, read.version)
+    return read
+
+
+@router.patch(
+    "/applications/{application_id}",
+    operation_id="update_application",
+    summary="Edit the form (the unit while draft; its recommender while draft or submitted)",
+    response_model=ApplicationRead,
+    responses=responses(
+        *_common,
+        ApplicationNotFound,
+        InvalidTransition,
+        OutsidePhase,
+        NotEligible,
+        PreconditionFailed,
+    ),
+)
+def update_application(
+    body: ApplicationUpdate, session: SessionDep, actor: EditorDep, application_id: AppId,
+    if_match: IfMatchDep, response: Response,
+) -> ApplicationRead:  # fmt: skip
+    app = service.update_application(session, actor, application_id, body, if_match)
+    set_etag(response, app.version)
+    return service.to_read(session, actor, app)
+
+
+@router.post(
+    "/applications/{application_id}/transitions",
+    operation_id="transition_application",
+    summary="Take one action of the stage machine (submit, recommend, …, award)",
+    response_model=ApplicationRead,
+    responses=responses(*_common, *_transition_errors),
+)
+def transition_application(
+    body: TransitionRequest, session: SessionDep, actor: ActorDep, application_id: AppId,
+    if_match: IfMatchDep, response: Response,
+) -> ApplicationRead:  # fmt: skip
+    app = service.transition(session, actor, application_id, body, if_match)
+    set_etag(response, app.version)
+    return service.to_read(session, actor, app)
+
+
+@router.get(
+    "/applications/{application_id}/history",
+    operation_id="application_history",
+    summary="The application's history (履历): every step with actor, role, time and opinion",
+    response_model=HistoryPage,
+    responses=responses(*_common, ApplicationNotFound),
+)
+def application_history(session: SessionDep, actor: ActorDep, application_id: AppId) -> HistoryPage:
+    rows = service.history(session, actor, application_id)
+    return HistoryPage(items=[HistoryRead.model_validate(h) for h in rows], total=len(rows))
+
+
+@router.put(
+    "/applications/{application_id}/assessors",
+    operation_id="assign_assessors",
+    summary="Name the assessment team (考核组) of an application (office)",
+    response_model=ApplicationRead,
+    responses=responses(
+        *_common,
+        ApplicationNotFound,
+        InvalidTransition,
+        NotAnAssessor,
+        ConflictOfInterest,
+        PreconditionFailed,
+    ),
+)
+def assign_assessors(
+    body: AssessorsUpdate, session: SessionDep, actor: OfficeDep, application_id: AppId,
+    if_match: IfMatchDep, response: Response,
+) -> ApplicationRead:  # fmt: skip
+    app = service.assign_assessors(session, actor, application_id, body.user_ids, if_match)
+    set_etag(response, app.version)
+    return service.to_read(session, actor, app)
+
+
+@router.get(
+    "/applications/{application_id}/materials",
+    operation_id="list_materials",
+    summary="The application's materials (deeds, form scan, priority evidence)",
+    response_model=MaterialPage,
+    responses=responses(*_common, ApplicationNotFound),
+)
+def list_materials(session: SessionDep, actor: ActorDep, application_id: AppId) -> MaterialPage:
+    items = service.list_materials(session, actor, application_id)
+    return MaterialPage(items=items, total=len(items))
+
+
+@router.post(
+    "/applications/{application_id}/materials",
+    operation_id="upload_material",
+    summary="Upload a material: PDF, DOCX, DOC, JPG or PNG, judged by content; size limited",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MaterialRead,
+    responses=responses(
+        *_common, ApplicationNotFound, InvalidTransition, OutsidePhase, PayloadTooLarge
+    ),
+)
+def upload_material(
+    session: SessionDep,
+    actor: EditorDep,
+    application_id: AppId,
+    file: Annotated[UploadFile, File(description="PDF, DOCX, DOC, JPG or PNG")],
+    purpose: Annotated[MaterialPurpose, Form()] = MaterialPurpose.deeds,
+) -> MaterialRead:
+    return service.upload_material(session, actor, application_id, file, purpose)
+
+
+@router.get(
+    "/applications/{application_id}/materials/{file_id}",
+    operation_id="download_material",
+    summary="Download a material (only for those who may see the application)",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "The file", "content": {"application/octet-stream": {}}},
+        **responses(*_common, ApplicationNotFound, FileNotFound),
+    },
+)
+def download_material(
+    session: SessionDep, actor: ActorDep, application_id: AppId,
+    file_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> FileResponse:  # fmt: skip
+    path, row = service.material_file(session, actor, application_id, file_id)
+    return FileResponse(path, media_type=row.content_type, filename=row.filename)

@@ -1,0 +1,3 @@
+"""Fixtures of the applicant tests (shared with the workflow tests)."""
+
+from tests.applications.conftest import _real_time_afterwards, api  # noqa: F401
