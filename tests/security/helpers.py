@@ -19,11 +19,15 @@ def admin(session: Session, role: str, username: str | None = None) -> tuple[Use
 
 
 def events(session: Session, action: str, object_id: int | None = None) -> list[HistoryEntry]:
-    stmt = select(HistoryEntry).where(HistoryEntry.object_type == "security", HistoryEntry.action == action)
+    stmt = select(HistoryEntry).where(
+        HistoryEntry.object_type == "security", HistoryEntry.action == action
+    )
     if object_id is not None:
         stmt = stmt.where(HistoryEntry.object_id == object_id)
     return list(session.exec(stmt.order_by(HistoryEntry.id)))  # type: ignore[arg-type]
 
 
 def token_login(client: TestClient, username: str, password: str = f.PASSWORD, **extra: str):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/auth/token", data={"username": username, "password": password, **extra})
+    return client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password, **extra}
+    )

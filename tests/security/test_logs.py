@@ -23,13 +23,21 @@ from tests import factories as f
 from tests.security.helpers import admin, events, token_login
 
 
-def test_every_login_success_and_failure_is_in_the_login_log_and_the_audit(session: Session, client: TestClient) -> None:
+def test_every_login_success_and_failure_is_in_the_login_log_and_the_audit(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="logged")
     session.commit()
     token_login(client, "logged", "wrong-password")
     token_login(client, "logged")
     token_login(client, "nobody_here", "x")
-    rows = list(session.exec(select(LoginAttempt).where(LoginAttempt.username.in_(["logged", "nobody_here"])).order_by(LoginAttempt.id)))  # type: ignore[attr-defined]
+    rows = list(
+        session.exec(
+            select(LoginAttempt)
+            .where(LoginAttempt.username.in_(["logged", "nobody_here"]))
+            .order_by(LoginAttempt.id)
+        )
+    )  # type: ignore[attr-defined]
     assert [(r.username, r.success, r.reason) for r in rows] == [
         ("logged", False, "bad_credentials"), ("logged", True, "ok"), ("nobody_here", False, "bad_credentials"),
     ]  # fmt: skip
@@ -45,12 +53,18 @@ def test_auditor_searches_the_login_log(session: Session, client: TestClient) ->
     _, aud = admin(session, "auditor")
     token_login(client, "searched", "bad")
     token_login(client, "searched")
-    r = client.get("/api/v1/security/login-log", params={"username": "searched", "success": "false"}, headers=aud)
+    r = client.get(
+        "/api/v1/security/login-log",
+        params={"username": "searched", "success": "false"},
+        headers=aud,
+    )
     assert r.status_code == 200
     assert r.json()["total"] == 1 and r.json()["items"][0]["reason"] == "bad_credentials"
 
 
-def test_login_page_warns_of_the_last_login_and_failures_since(session: Session, client: TestClient) -> None:
+def test_login_page_warns_of_the_last_login_and_failures_since(
+    session: Session, client: TestClient
+) -> None:
     f.user(session, ["recommender"], "hefei", username="warned")
     session.commit()
     first = token_login(client, "warned").json()["notices"]
@@ -62,7 +76,9 @@ def test_login_page_warns_of_the_last_login_and_failures_since(session: Session,
     assert notices["failed_attempts_since"] == 2
 
 
-def test_a_refused_request_is_audited_although_the_request_rolled_back(session: Session, client: TestClient) -> None:
+def test_a_refused_request_is_audited_although_the_request_rolled_back(
+    session: Session, client: TestClient
+) -> None:
     u, headers = admin(session, "sysadmin")
     r = client.get("/api/v1/security/audit", headers=headers)
     assert r.status_code == 403
@@ -72,24 +88,32 @@ def test_a_refused_request_is_audited_although_the_request_rolled_back(session: 
     assert denied[0].to_state == "failure" and denied[0].data["reason"] == "forbidden"  # type: ignore[index]
 
 
-def test_lock_and_unlock_are_audited_and_the_lock_refuses_login(session: Session, client: TestClient) -> None:
+def test_lock_and_unlock_are_audited_and_the_lock_refuses_login(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="suspect")
     open_session = f.bearer(session, u)
     _, sec = admin(session, "secadmin")
-    locked = client.post(f"/api/v1/security/users/{u.id}/lock", json={"reason": "离职"}, headers=sec)
+    locked = client.post(
+        f"/api/v1/security/users/{u.id}/lock", json={"reason": "离职"}, headers=sec
+    )
     assert locked.status_code == 200 and locked.json()["locked"] is True
     assert client.get("/api/v1/me", headers=open_session).status_code == 401
     r = token_login(client, "suspect")
     assert r.status_code == 401 and r.json()["code"] == "account_locked"
     # A wrong password still answers like any wrong password: the lock is not revealed.
     assert token_login(client, "suspect", "bad").json()["code"] == "invalid_credentials"
-    assert client.post(f"/api/v1/security/users/{u.id}/unlock", headers=sec).json()["locked"] is False
+    assert (
+        client.post(f"/api/v1/security/users/{u.id}/unlock", headers=sec).json()["locked"] is False
+    )
     assert token_login(client, "suspect").status_code == 200
     assert events(session, "account_locked", u.id)[-1].data["reason"] == "离职"  # type: ignore[index]
     assert len(events(session, "account_unlocked", u.id)) == 1
 
 
-def test_admin_sees_the_failed_login_throttle_and_lifts_it(session: Session, client: TestClient) -> None:
+def test_admin_sees_the_failed_login_throttle_and_lifts_it(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="forgetful")
     _, sec = admin(session, "secadmin")
     for i in range(10):
@@ -102,24 +126,35 @@ def test_admin_sees_the_failed_login_throttle_and_lifts_it(session: Session, cli
     assert token_login(client, "forgetful").status_code == 200
 
 
-def test_secadmin_resets_a_password_which_must_be_changed(session: Session, client: TestClient) -> None:
+def test_secadmin_resets_a_password_which_must_be_changed(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="forgot")
     _, sec = admin(session, "secadmin")
-    temp = client.post(f"/api/v1/security/users/{u.id}/reset-password", headers=sec).json()["temporary_password"]
+    temp = client.post(f"/api/v1/security/users/{u.id}/reset-password", headers=sec).json()[
+        "temporary_password"
+    ]
     assert token_login(client, "forgot").status_code == 401
     r = token_login(client, "forgot", temp)
     assert r.json()["notices"]["password_change_required"] is True
     assert len(events(session, "password_reset", u.id)) == 1
 
 
-def test_lists_mask_phones_and_viewing_one_whole_is_audited(session: Session, client: TestClient) -> None:
+def test_lists_mask_phones_and_viewing_one_whole_is_audited(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="with_phone")
     u.phone = "13812341234"
     session.add(u)
     sys_user, sys = admin(session, "sysadmin")
     listed = client.get("/api/v1/users", params={"q": "with_phone"}, headers=sys).json()["items"][0]
     assert listed["phone_masked"] == "138****1234" and "phone" not in listed
-    assert client.get("/api/v1/security/users", params={"q": "with_phone"}, headers=sys).json()["items"][0]["phone_masked"] == "138****1234"
+    assert (
+        client.get("/api/v1/security/users", params={"q": "with_phone"}, headers=sys).json()[
+            "items"
+        ][0]["phone_masked"]
+        == "138****1234"
+    )
     whole = client.get(f"/api/v1/users/{u.id}/contact", headers=sys)
     assert whole.json()["phone"] == "13812341234"
     viewed = events(session, "personal_data_view", u.id)
@@ -128,25 +163,45 @@ def test_lists_mask_phones_and_viewing_one_whole_is_audited(session: Session, cl
     assert client.get(f"/api/v1/users/{u.id}/contact", headers=rec).status_code == 403
 
 
-def test_auditor_searches_the_security_audit_by_event_and_result(session: Session, client: TestClient) -> None:
+def test_auditor_searches_the_security_audit_by_event_and_result(
+    session: Session, client: TestClient
+) -> None:
     f.user(session, ["recommender"], "hefei", username="audited")
     _, aud = admin(session, "auditor")
     token_login(client, "audited", "bad")
-    r = client.get("/api/v1/security/audit", params={"event": "login_failure", "subject": "audited"}, headers=aud)
+    r = client.get(
+        "/api/v1/security/audit",
+        params={"event": "login_failure", "subject": "audited"},
+        headers=aud,
+    )
     assert r.status_code == 200
     item = r.json()["items"][0]
-    assert item["event"] == "login_failure" and item["result"] == "failure" and item["subject"] == "audited"
+    assert (
+        item["event"] == "login_failure"
+        and item["result"] == "failure"
+        and item["subject"] == "audited"
+    )
     assert item["ip"] == "testclient" and item["data"]["reason"] == "bad_credentials"
-    none = client.get("/api/v1/security/audit", params={"event": "login_failure", "subject": "audited", "result": "success"}, headers=aud)
+    none = client.get(
+        "/api/v1/security/audit",
+        params={"event": "login_failure", "subject": "audited", "result": "success"},
+        headers=aud,
+    )
     assert none.json()["total"] == 0
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_auditor_exports_both_logs_and_the_export_is_audited(session: Session, client: TestClient, fmt: str) -> None:
+def test_auditor_exports_both_logs_and_the_export_is_audited(
+    session: Session, client: TestClient, fmt: str
+) -> None:
     f.user(session, ["recommender"], "hefei", username="exported")
     aud_user, aud = admin(session, "auditor")
     token_login(client, "exported", "=cmd|bad")
-    login_log = client.get("/api/v1/security/login-log/export", params={"format": fmt, "username": "exported"}, headers=aud)
+    login_log = client.get(
+        "/api/v1/security/login-log/export",
+        params={"format": fmt, "username": "exported"},
+        headers=aud,
+    )
     audit = client.get("/api/v1/security/audit/export", params={"format": fmt}, headers=aud)
     assert login_log.status_code == audit.status_code == 200
     assert "attachment" in login_log.headers["content-disposition"]
@@ -163,12 +218,15 @@ def test_auditor_exports_both_logs_and_the_export_is_audited(session: Session, c
     assert [e.data["object"] for e in exports] == ["login_log", "security_audit"]  # type: ignore[index]
 
 
-@pytest.mark.parametrize("statement", ["UPDATE history SET action = 'forged'", "DELETE FROM history"])
-def test_the_audit_store_refuses_update_and_delete(session: Session, client: TestClient, statement: str) -> None:
+@pytest.mark.parametrize(
+    "statement", ["UPDATE history SET action = 'forged'", "DELETE FROM history"]
+)
+def test_the_audit_store_refuses_update_and_delete(
+    session: Session, client: TestClient, statement: str
+) -> None:
     token_login(client, "anyone", "x")  # at least one entry
-    with pytest.raises(DBAPIError) as refused:
-        with session.begin_nested():
-            session.execute(text(statement))
+    with pytest.raises(DBAPIError) as refused, session.begin_nested():
+        session.execute(text(statement))
     assert "append-only" in str(refused.value)
 
 
@@ -185,14 +243,18 @@ def test_the_verifier_names_a_tampered_entry(session: Session, client: TestClien
             session.execute(text("ALTER TABLE history DISABLE TRIGGER history_no_update_delete"))
         else:
             session.execute(text("DROP TRIGGER history_no_update"))
-        session.execute(text("UPDATE history SET to_state = 'success' WHERE id = :id"), {"id": victim.id})
+        session.execute(
+            text("UPDATE history SET to_state = 'success' WHERE id = :id"), {"id": victim.id}
+        )
         session.expire_all()
         report = client.get("/api/v1/security/audit/verify", headers=aud).json()
         assert report["intact"] is False and victim.id in report["tampered_ids"]
         session.rollback()
 
 
-def test_entries_past_retention_are_archived_to_a_file_and_stay_in_the_store(session: Session, tmp_path: Path) -> None:
+def test_entries_past_retention_are_archived_to_a_file_and_stay_in_the_store(
+    session: Session, tmp_path: Path
+) -> None:
     start = clock.now()
     clock.set(start - timedelta(days=200))
     from demosites.security.audit import SecurityEvent, anonymous, log_event

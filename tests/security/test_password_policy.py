@@ -39,7 +39,9 @@ def test_sysadmin_creating_a_user_with_a_weak_password_is_told_the_broken_rule(
     assert r.json()["rules"] == rules
 
 
-def test_a_password_of_twelve_characters_and_three_classes_is_accepted(session: Session, client: TestClient) -> None:
+def test_a_password_of_twelve_characters_and_three_classes_is_accepted(
+    session: Session, client: TestClient
+) -> None:
     _, headers = admin(session, "sysadmin")
     org = f.org(session, "hefei")
     r = client.post(
@@ -81,7 +83,9 @@ def test_first_login_with_an_admin_set_password_must_change_it_before_anything_e
     assert client.get("/api/v1/me", headers=mine).json()["restriction"] is None
 
 
-def test_expired_password_forces_a_change_at_the_next_login(session: Session, client: TestClient) -> None:
+def test_expired_password_forces_a_change_at_the_next_login(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="old_pw")
     session.commit()
     clock.set(clock.now() + timedelta(days=91))
@@ -90,7 +94,10 @@ def test_expired_password_forces_a_change_at_the_next_login(session: Session, cl
     notices = r.json()["notices"]
     assert notices["password_expired"] is True and notices["password_change_required"] is True
     headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    assert client.get("/api/v1/organizations", headers=headers).json()["code"] == "password_change_required"
+    assert (
+        client.get("/api/v1/organizations", headers=headers).json()["code"]
+        == "password_change_required"
+    )
     ok = client.post(
         "/api/v1/me/password",
         json={"current_password": f.PASSWORD, "new_password": "Fresh-password-91"},
@@ -99,32 +106,57 @@ def test_expired_password_forces_a_change_at_the_next_login(session: Session, cl
     assert ok.status_code == 204
     session.refresh(u)
     assert u.must_change_password is False
-    assert token_login(client, "old_pw", "Fresh-password-91").json()["notices"]["password_change_required"] is False
+    assert (
+        token_login(client, "old_pw", "Fresh-password-91").json()["notices"][
+            "password_change_required"
+        ]
+        is False
+    )
 
 
-def test_a_password_within_the_age_limit_is_not_expired(session: Session, client: TestClient) -> None:
+def test_a_password_within_the_age_limit_is_not_expired(
+    session: Session, client: TestClient
+) -> None:
     f.user(session, ["recommender"], "hefei", username="young_pw")
     session.commit()
     clock.set(clock.now() + timedelta(days=89))
     assert token_login(client, "young_pw").json()["notices"]["password_change_required"] is False
 
 
-def test_none_of_the_last_five_passwords_may_be_reused(session: Session, client: TestClient) -> None:
+def test_none_of_the_last_five_passwords_may_be_reused(
+    session: Session, client: TestClient
+) -> None:
     f.user(session, ["recommender"], "hefei", username="cycler")
     session.commit()
     headers = f.login(client, "cycler")
     current = f.PASSWORD
     for i in range(4):
         new = f"Rotated-pass-{i}x"
-        r = client.post("/api/v1/me/password", json={"current_password": current, "new_password": new}, headers=headers)
+        r = client.post(
+            "/api/v1/me/password",
+            json={"current_password": current, "new_password": new},
+            headers=headers,
+        )
         assert r.status_code == 204, r.text
         current = new
     # Five remembered now: the original and four rotations.
-    again = client.post("/api/v1/me/password", json={"current_password": current, "new_password": f.PASSWORD}, headers=headers)
+    again = client.post(
+        "/api/v1/me/password",
+        json={"current_password": current, "new_password": f.PASSWORD},
+        headers=headers,
+    )
     assert again.status_code == 422 and again.json()["rules"] == ["reused"]
-    client.post("/api/v1/me/password", json={"current_password": current, "new_password": "Rotated-pass-4x"}, headers=headers)
+    client.post(
+        "/api/v1/me/password",
+        json={"current_password": current, "new_password": "Rotated-pass-4x"},
+        headers=headers,
+    )
     # The original is now the sixth most recent: allowed again.
-    back = client.post("/api/v1/me/password", json={"current_password": "Rotated-pass-4x", "new_password": f.PASSWORD}, headers=headers)
+    back = client.post(
+        "/api/v1/me/password",
+        json={"current_password": "Rotated-pass-4x", "new_password": f.PASSWORD},
+        headers=headers,
+    )
     assert back.status_code == 204, back.text
 
 
@@ -135,9 +167,17 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(
     other = f.bearer(session, u)
     session.commit()
     headers = f.login(client, "two_pcs")
-    wrong = client.post("/api/v1/me/password", json={"current_password": "nope", "new_password": "Another-pass-77"}, headers=headers)
+    wrong = client.post(
+        "/api/v1/me/password",
+        json={"current_password": "nope", "new_password": "Another-pass-77"},
+        headers=headers,
+    )
     assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_password"
-    ok = client.post("/api/v1/me/password", json={"current_password": f.PASSWORD, "new_password": "Another-pass-77"}, headers=headers)
+    ok = client.post(
+        "/api/v1/me/password",
+        json={"current_password": f.PASSWORD, "new_password": "Another-pass-77"},
+        headers=headers,
+    )
     assert ok.status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     assert client.get("/api/v1/me", headers=other).status_code == 401
@@ -149,6 +189,13 @@ def test_policy_changes_apply_to_the_next_password(session: Session, client: Tes
     _, sec = admin(session, "secadmin")
     r = client.patch("/api/v1/security/policy", json={"password_min_length": 20}, headers=sec)
     assert r.status_code == 200 and r.json()["password_min_length"] == 20
-    r = client.post("/api/v1/me/password", json={"current_password": f.PASSWORD, "new_password": "Only-15-chars-1"}, headers=headers)
+    r = client.post(
+        "/api/v1/me/password",
+        json={"current_password": f.PASSWORD, "new_password": "Only-15-chars-1"},
+        headers=headers,
+    )
     assert r.status_code == 422 and r.json()["rules"] == ["min_length"]
-    assert events(session, "policy_change")[-1].data["changes"]["password_min_length"] == {"from": 12, "to": 20}  # type: ignore[index]
+    assert events(session, "policy_change")[-1].data["changes"]["password_min_length"] == {
+        "from": 12,
+        "to": 20,
+    }  # type: ignore[index]

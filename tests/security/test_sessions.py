@@ -28,7 +28,9 @@ def test_thirty_idle_minutes_end_the_session(session: Session, client: TestClien
     assert r.status_code == 401 and "inactivity" in r.json()["detail"]
 
 
-def test_activity_keeps_the_session_until_its_absolute_lifetime_of_twelve_hours(session: Session, client: TestClient) -> None:
+def test_activity_keeps_the_session_until_its_absolute_lifetime_of_twelve_hours(
+    session: Session, client: TestClient
+) -> None:
     clock.set(clock.now())
     headers = _user_headers(session, client, "worker")
     for _ in range(35):  # 11 h 40 min of work, a request every 20 minutes
@@ -54,7 +56,9 @@ def test_logout_revokes_the_session_and_is_audited(session: Session, client: Tes
     assert [e.data["subject"] for e in events(session, "logout")] == ["leaver"]  # type: ignore[index]
 
 
-def test_secadmin_lists_a_users_sessions_and_ending_one_logs_the_user_out(session: Session, client: TestClient) -> None:
+def test_secadmin_lists_a_users_sessions_and_ending_one_logs_the_user_out(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="watched")
     _, sec = admin(session, "secadmin")
     headers = f.login(client, "watched")
@@ -71,7 +75,9 @@ def test_secadmin_lists_a_users_sessions_and_ending_one_logs_the_user_out(sessio
     assert gone.status_code == 404
 
 
-def test_a_user_sees_and_ends_their_own_other_sessions(session: Session, client: TestClient) -> None:
+def test_a_user_sees_and_ends_their_own_other_sessions(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="two_tabs")
     other = f.bearer(session, u)
     session.commit()
@@ -87,7 +93,9 @@ def test_a_user_sees_and_ends_their_own_other_sessions(session: Session, client:
     assert client.post(f"/api/v1/me/sessions/{own_id}/end", headers=stranger).status_code == 404
 
 
-def test_the_single_session_policy_ends_the_previous_session(session: Session, client: TestClient) -> None:
+def test_the_single_session_policy_ends_the_previous_session(
+    session: Session, client: TestClient
+) -> None:
     _, sec = admin(session, "secadmin")
     client.patch("/api/v1/security/policy", json={"session_single": True}, headers=sec)
     first = _user_headers(session, client, "one_at_a_time")

@@ -49,7 +49,9 @@ def load_actor(session: Session, user: User, session_id: str | None) -> Actor:
     )
 
 
-def _authenticate(request: Request, session: Session, bearer: HTTPAuthorizationCredentials | None) -> tuple[Actor, str | None]:
+def _authenticate(
+    request: Request, session: Session, bearer: HTTPAuthorizationCredentials | None
+) -> tuple[Actor, str | None]:
     """The caller and the restriction of their session (None, "password_change", "mfa_enrolment")."""
     via_cookie = bearer is None
     token = bearer.credentials if bearer else request.cookies.get(SESSION_COOKIE)
@@ -65,16 +67,25 @@ def _authenticate(request: Request, session: Session, bearer: HTTPAuthorizationC
             request.app.state, "service_actor_resolver", None
         )
         if resolver is None or via_cookie:
-            raise Unauthenticated("Service tokens must be sent as Bearer / 服务令牌须以 Bearer 方式发送")
+            raise Unauthenticated(
+                "Service tokens must be sent as Bearer / 服务令牌须以 Bearer 方式发送"
+            )
         actor = resolver(session, claims)
         _remember_for_audit(request, session, actor)
         return actor, None
     row = session.get(UserSession, claims["jti"])
     now = clock.now()
-    if row is None or row.revoked_at is not None or row.expires_at <= now or str(row.user_id) != claims["sub"]:
+    if (
+        row is None
+        or row.revoked_at is not None
+        or row.expires_at <= now
+        or str(row.user_id) != claims["sub"]
+    ):
         raise Unauthenticated("Session ended / 会话已结束，请重新登录")
     if now - row.last_seen_at > timedelta(minutes=row.idle_minutes):
-        raise Unauthenticated("Session timed out after inactivity / 会话因长时间未操作已超时，请重新登录")
+        raise Unauthenticated(
+            "Session timed out after inactivity / 会话因长时间未操作已超时，请重新登录"
+        )
     user = session.get(User, row.user_id)
     if user is None or not user.is_active or user.locked_at is not None:
         raise Unauthenticated()

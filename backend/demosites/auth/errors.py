@@ -25,7 +25,10 @@ class UnsupportedGrant(DomainError):
 
 
 class AccountLocked(Unauthenticated):
-    code, title = "account_locked", "The account is locked; ask the security administrator / 账号已锁定，请联系安全管理员"
+    code, title = (
+        "account_locked",
+        "The account is locked; ask the security administrator / 账号已锁定，请联系安全管理员",
+    )
     keep_changes = True  # the refused login is logged
 
 
@@ -39,7 +42,10 @@ class MfaRequired(Unauthenticated):
 
 
 class MfaTokenInvalid(Unauthenticated):
-    code, title = "mfa_token_invalid", "The login step expired; log in again / 登录步骤已过期，请重新登录"
+    code, title = (
+        "mfa_token_invalid",
+        "The login step expired; log in again / 登录步骤已过期，请重新登录",
+    )
 
 
 class OtpRejected(Unauthenticated):

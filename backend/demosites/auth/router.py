@@ -51,7 +51,11 @@ def me_of(session: SessionDep, actor: LimitedActorDep) -> Me:
         display_name=actor.display_name,
         roles=sorted(actor.roles),
         organization=MeOrganization(
-            id=org.id or 0, code=org.code, name=org.name, kind=org.kind, city=org.city  # type: ignore[arg-type]
+            id=org.id or 0,
+            code=org.code,
+            name=org.name,
+            kind=org.kind,
+            city=org.city,  # type: ignore[arg-type]
         ),
         restriction=actor.extra.get("restriction"),  # type: ignore[arg-type]
     )
@@ -67,8 +71,14 @@ def _notices(outcome: service.LoginOutcome) -> LoginNoticesRead:
     summary="Get an access token (OAuth2 password flow, with a second step for TOTP)",
     response_model=TokenResponse,
     responses=responses(
-        InvalidCredentials, MfaRequired, MfaTokenInvalid, OtpRejected, AccountLocked,
-        UnsupportedGrant, TooManyAttempts, ValidationFailed,
+        InvalidCredentials,
+        MfaRequired,
+        MfaTokenInvalid,
+        OtpRejected,
+        AccountLocked,
+        UnsupportedGrant,
+        TooManyAttempts,
+        ValidationFailed,
     ),  # fmt: skip
 )
 def token(
@@ -77,8 +87,12 @@ def token(
     grant_type: Annotated[str, Form(examples=["password"])] = "password",
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=128)] = "",
-    mfa_token: Annotated[str, Form(max_length=4096, description="Second step: from the mfa_required answer")] = "",
-    otp: Annotated[str, Form(max_length=32, description="Second step: authenticator or recovery code")] = "",
+    mfa_token: Annotated[
+        str, Form(max_length=4096, description="Second step: from the mfa_required answer")
+    ] = "",
+    otp: Annotated[
+        str, Form(max_length=32, description="Second step: authenticator or recovery code")
+    ] = "",
 ) -> TokenResponse:
     """Scripts and provincial systems send the returned token as `Authorization: Bearer`.
 
@@ -109,10 +123,22 @@ def _session_response(
     secure = get_settings().cookie_secure
     max_age = int((row.expires_at - clock.now()).total_seconds())
     response.set_cookie(
-        SESSION_COOKIE, outcome.token, max_age=max_age, httponly=True, samesite="strict", secure=secure, path="/"
+        SESSION_COOKIE,
+        outcome.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
     )
     response.set_cookie(
-        CSRF_COOKIE, row.csrf_token, max_age=max_age, httponly=False, samesite="strict", secure=secure, path="/"
+        CSRF_COOKIE,
+        row.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=secure,
+        path="/",
     )
     actor = load_actor(session, outcome.user, row.id)
     restriction = (
@@ -153,7 +179,9 @@ def login(
     operation_id="auth_login_mfa",
     summary="Second step of the browser login: the authenticator (or recovery) code",
     response_model=LoginResponse,
-    responses=responses(MfaTokenInvalid, OtpRejected, AccountLocked, TooManyAttempts, ValidationFailed),
+    responses=responses(
+        MfaTokenInvalid, OtpRejected, AccountLocked, TooManyAttempts, ValidationFailed
+    ),
 )
 def login_mfa(
     body: LoginMfaRequest, request: Request, response: Response, session: SessionDep

@@ -13,18 +13,23 @@ from demosites.organizations.schemas import Me
 class LoginNoticesRead(BaseModel):
     """Shown on login (上次登录时间, 失败次数) and used by the SPA to route the user."""
 
-    previous_login_at: datetime | None = Field(default=None, description="The last successful login before this one")
+    previous_login_at: datetime | None = Field(
+        default=None, description="The last successful login before this one"
+    )
     previous_login_ip: str | None = None
     failed_attempts_since: int = Field(default=0, description="Failed logins since that one")
     password_change_required: bool = Field(
-        default=False, description="Only /me, password change, enrolment and logout answer until changed"
+        default=False,
+        description="Only /me, password change, enrolment and logout answer until changed",
     )
     password_expired: bool = False
     mfa_enrolment_required: bool = Field(
-        default=False, description="The user's role requires TOTP and none is enrolled: send them to enrolment"
+        default=False,
+        description="The user's role requires TOTP and none is enrolled: send them to enrolment",
     )
     mfa_enrolment_deadline: datetime | None = Field(
-        default=None, description="After this, sessions are restricted to enrolment (never in demo mode)"
+        default=None,
+        description="After this, sessions are restricted to enrolment (never in demo mode)",
     )
 
 
@@ -59,7 +64,9 @@ class LoginMfaRequest(BaseModel):
 class LoginResponse(BaseModel):
     mfa_required: Literal[False] = False
     user: Me
-    csrf_token: str = Field(description="Send as X-CSRF-Token on unsafe requests made with the cookie")
+    csrf_token: str = Field(
+        description="Send as X-CSRF-Token on unsafe requests made with the cookie"
+    )
     expires_at: datetime
     notices: LoginNoticesRead = Field(default_factory=LoginNoticesRead)
 

@@ -94,17 +94,25 @@ def throttled_until(session: Session, user: User) -> datetime | None:
     return clock.now() + timedelta(seconds=left) if left is not None else None
 
 
-def _log(session: Session, username: str, ip: str | None, ua: str | None, ok: bool, reason: str) -> None:
+def _log(
+    session: Session, username: str, ip: str | None, ua: str | None, ok: bool, reason: str
+) -> None:
     """One row of the login log (登录日志) and, for the security audit, one event."""
     session.add(
         LoginAttempt(
-            username=username[:64], client_ip=ip, user_agent=(ua or "")[:300], success=ok, reason=reason
+            username=username[:64],
+            client_ip=ip,
+            user_agent=(ua or "")[:300],
+            success=ok,
+            reason=reason,
         )
     )
     session.flush()
 
 
-def _fail(session: Session, username: str, ip: str | None, ua: str | None, reason: str, user: User | None) -> None:
+def _fail(
+    session: Session, username: str, ip: str | None, ua: str | None, reason: str, user: User | None
+) -> None:
     _log(session, username, ip, ua, False, reason)
     log_event(
         session,
@@ -118,7 +126,9 @@ def _fail(session: Session, username: str, ip: str | None, ua: str | None, reaso
     )
 
 
-def _check_throttle(session: Session, username: str, ip: str | None, ua: str | None, user: User | None) -> None:
+def _check_throttle(
+    session: Session, username: str, ip: str | None, ua: str | None, user: User | None
+) -> None:
     reset = user.throttle_reset_at if user else None
     for column, value, reset_at in (
         (LoginAttempt.username, username, reset),
@@ -150,7 +160,9 @@ def authenticate(
     return user
 
 
-def login(session: Session, username: str, password: str, ip: str | None, ua: str | None) -> LoginOutcome:
+def login(
+    session: Session, username: str, password: str, ip: str | None, ua: str | None
+) -> LoginOutcome:
     """First step: the password. Answers a session, or an `mfa_token` when TOTP is enrolled."""
     user = authenticate(session, username, password, ip, ua)
     if totp.is_enabled(session, user.id or 0):
@@ -192,7 +204,8 @@ def _notices(session: Session, user: User) -> LoginNotices:
         .limit(1)
     ).first()
     failed = select(LoginAttempt.id).where(
-        LoginAttempt.username == user.username, LoginAttempt.success == False  # noqa: E712
+        LoginAttempt.username == user.username,
+        LoginAttempt.success == False,  # noqa: E712
     )
     if previous is not None:
         failed = failed.where(LoginAttempt.id > (previous.id or 0))  # type: ignore[operator]
@@ -218,7 +231,11 @@ def _finish(
     notices.password_change_required = user.must_change_password
     roles = set(session.exec(select(UserRole.role).where(UserRole.user_id == user.id)).all())
     pending = False
-    if mfa_required_for(policy, roles) and not second_factor and not totp.is_enabled(session, user.id or 0):
+    if (
+        mfa_required_for(policy, roles)
+        and not second_factor
+        and not totp.is_enabled(session, user.id or 0)
+    ):
         notices.mfa_enrolment_required = True
         deadline = user.created_at + timedelta(days=policy.mfa_enrolment_grace_days)
         notices.mfa_enrolment_deadline = deadline

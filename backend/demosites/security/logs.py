@@ -66,7 +66,9 @@ def search_login_log(
         stmt = stmt.where(LoginAttempt.at < flt.until)
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     rows = session.exec(
-        stmt.order_by(col(LoginAttempt.at).desc(), col(LoginAttempt.id).desc()).limit(limit).offset(offset)
+        stmt.order_by(col(LoginAttempt.at).desc(), col(LoginAttempt.id).desc())
+        .limit(limit)
+        .offset(offset)
     )
     return [LoginLogRead.model_validate(r) for r in rows], int(total)
 
@@ -89,7 +91,9 @@ def audit_read(e: HistoryEntry) -> AuditEntryRead:
     )
 
 
-def search_audit(session: Session, flt: AuditFilter, limit: int, offset: int) -> tuple[list[AuditEntryRead], int]:
+def search_audit(
+    session: Session, flt: AuditFilter, limit: int, offset: int
+) -> tuple[list[AuditEntryRead], int]:
     rows, total = history.search(
         session,
         OBJECT_TYPE,
@@ -116,7 +120,19 @@ def verify_chain(session: Session) -> ChainReport:
 LOGIN_COLUMNS = ("id", "at", "username", "client_ip", "user_agent", "success", "reason")
 LOGIN_HEADERS = ("序号 id", "时间 time (UTC)", "用户名 username", "地址 address", "客户端 user agent",
                  "结果 success", "原因 reason")  # fmt: skip
-AUDIT_COLUMNS = ("id", "at", "event", "subject", "subject_role", "object_id", "object", "result", "ip", "data", "hash")
+AUDIT_COLUMNS = (
+    "id",
+    "at",
+    "event",
+    "subject",
+    "subject_role",
+    "object_id",
+    "object",
+    "result",
+    "ip",
+    "data",
+    "hash",
+)
 AUDIT_HEADERS = ("序号 id", "时间 time (UTC)", "事件 event", "主体 subject", "角色 role", "客体编号 object id",
                  "客体 object", "结果 result", "地址 address", "详情 data", "哈希 hash")  # fmt: skip
 
@@ -151,7 +167,9 @@ def _render(headers: tuple[str, ...], rows: list[tuple[object, ...]], fmt: str) 
     return ("\ufeff" + text.getvalue()).encode("utf-8")  # BOM: Excel opens Chinese CSV correctly
 
 
-def export_login_log(session: Session, actor: Actor, flt: LoginLogFilter, fmt: str, ip: str | None) -> bytes:
+def export_login_log(
+    session: Session, actor: Actor, flt: LoginLogFilter, fmt: str, ip: str | None
+) -> bytes:
     items, total = search_login_log(session, flt, EXPORT_LIMIT, 0)
     rows = [tuple(getattr(i, c) for c in LOGIN_COLUMNS) for i in items]
     log_event(session, SecurityEvent.export, actor, object_label="login_log", ip=ip, format=fmt,
@@ -159,7 +177,9 @@ def export_login_log(session: Session, actor: Actor, flt: LoginLogFilter, fmt: s
     return _render(LOGIN_HEADERS, rows, fmt)
 
 
-def export_audit(session: Session, actor: Actor, flt: AuditFilter, fmt: str, ip: str | None) -> bytes:
+def export_audit(
+    session: Session, actor: Actor, flt: AuditFilter, fmt: str, ip: str | None
+) -> bytes:
     items, total = search_audit(session, flt, EXPORT_LIMIT, 0)
     rows = [tuple(getattr(i, c) for c in AUDIT_COLUMNS) for i in items]
     log_event(session, SecurityEvent.export, actor, object_label="security_audit", ip=ip, format=fmt,
@@ -170,7 +190,9 @@ def export_audit(session: Session, actor: Actor, flt: AuditFilter, fmt: str, ip:
 # --- retention: archive to a file, never delete --------------------------------------------------
 
 
-def archive_old_entries(session: Session, actor: Actor, directory: Path | None = None) -> AuditArchive | None:
+def archive_old_entries(
+    session: Session, actor: Actor, directory: Path | None = None
+) -> AuditArchive | None:
     """Writes the security audit entries older than the retention period that no archive holds
     yet to a gzip JSON-lines file (with their chain hashes) and records it.
 
@@ -206,5 +228,7 @@ def archive_old_entries(session: Session, actor: Actor, directory: Path | None =
 
 def list_archives(session: Session, limit: int, offset: int) -> tuple[list[AuditArchive], int]:
     total = session.exec(select(func.count()).select_from(AuditArchive)).one()
-    rows = session.exec(select(AuditArchive).order_by(col(AuditArchive.id).desc()).limit(limit).offset(offset))
+    rows = session.exec(
+        select(AuditArchive).order_by(col(AuditArchive.id).desc()).limit(limit).offset(offset)
+    )
     return list(rows), int(total)

@@ -52,16 +52,22 @@ def _recent_hashes(session: Session, user_id: int, n: int) -> list[str]:
     )
 
 
-def check_new_password(session: Session, username: str, password: str, user_id: int | None = None) -> None:
+def check_new_password(
+    session: Session, username: str, password: str, user_id: int | None = None
+) -> None:
     """Raises WeakPassword naming every rule the password breaks (the reuse rule too)."""
     policy = get_policy(session)
     rules = broken_rules(policy, username, password)
     # Hashing costs time: the history is checked only for a password otherwise acceptable.
-    recent = _recent_hashes(session, user_id, policy.password_history) if user_id and not rules else []
+    recent = (
+        _recent_hashes(session, user_id, policy.password_history) if user_id and not rules else []
+    )
     if any(verify_password(password, h) for h in recent):
         rules.append("reused")
     if rules:
-        raise WeakPassword(rules, min_length=policy.password_min_length, min_classes=policy.password_min_classes)
+        raise WeakPassword(
+            rules, min_length=policy.password_min_length, min_classes=policy.password_min_classes
+        )
 
 
 def remember(session: Session, user: User) -> None:

@@ -37,13 +37,19 @@ class SecurityPolicy(BaseModel):
     )
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60, description="空闲超时")
     session_absolute_minutes: int = Field(
-        default=12 * 60, ge=5, le=7 * 24 * 60, description="Absolute session lifetime / 会话最长时间"
+        default=12 * 60,
+        ge=5,
+        le=7 * 24 * 60,
+        description="Absolute session lifetime / 会话最长时间",
     )
     session_single: bool = Field(
         default=False, description="A new login ends the account's other sessions"
     )
     audit_retention_days: int = Field(
-        default=180, ge=180, le=3650, description="Audit entries older than this are archived to a file"
+        default=180,
+        ge=180,
+        le=3650,
+        description="Audit entries older than this are archived to a file",
     )
 
 

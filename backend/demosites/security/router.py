@@ -52,7 +52,9 @@ router = APIRouter(prefix="/api/v1", tags=["security"])
 SecadminDep = Annotated[Actor, Depends(require_roles(Role.secadmin))]
 AuditorDep = Annotated[Actor, Depends(require_roles(Role.auditor))]
 UserAdminDep = Annotated[Actor, Depends(require_roles(Role.sysadmin, Role.secadmin))]
-PolicyReaderDep = Annotated[Actor, Depends(require_roles(Role.sysadmin, Role.secadmin, Role.auditor))]
+PolicyReaderDep = Annotated[
+    Actor, Depends(require_roles(Role.sysadmin, Role.secadmin, Role.auditor))
+]
 
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SessionId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
@@ -68,14 +70,21 @@ _EXPORT_CONTENT: dict[int | str, dict[str, Any]] = {
         },
     }
 }
-_MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _file(data: bytes, fmt: str, stem: str) -> Response:
     from demosites.core.clock import clock
 
     name = f"{stem}-{clock.now().strftime('%Y%m%d%H%M%S')}.{fmt}"
-    return Response(data, media_type=_MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data,
+        media_type=_MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 # --- the user's own security page (我的安全设置) -----------------------------------------------
@@ -99,8 +108,12 @@ def get_my_security(session: SessionDep, actor: LimitedActorDep) -> MySecurity:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(Unauthenticated, Forbidden, WrongPassword, WeakPassword, ValidationFailed),
 )
-def change_my_password(body: PasswordChange, request: Request, session: SessionDep, actor: LimitedActorDep) -> Response:
-    service.change_password(session, actor, body.current_password, body.new_password, client_ip(request))
+def change_my_password(
+    body: PasswordChange, request: Request, session: SessionDep, actor: LimitedActorDep
+) -> Response:
+    service.change_password(
+        session, actor, body.current_password, body.new_password, client_ip(request)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -122,7 +135,9 @@ def start_my_totp(session: SessionDep, actor: LimitedActorDep) -> TotpSetup:
     response_model=RecoveryCodes,
     responses=responses(Unauthenticated, Forbidden, TotpNotStarted, InvalidOtp, ValidationFailed),
 )
-def confirm_my_totp(body: TotpConfirm, request: Request, session: SessionDep, actor: LimitedActorDep) -> RecoveryCodes:
+def confirm_my_totp(
+    body: TotpConfirm, request: Request, session: SessionDep, actor: LimitedActorDep
+) -> RecoveryCodes:
     return service.confirm_totp(session, actor, body.code, client_ip(request))
 
 
@@ -131,9 +146,13 @@ def confirm_my_totp(body: TotpConfirm, request: Request, session: SessionDep, ac
     operation_id="disable_my_totp",
     summary="Turn my second factor off (refused when my role requires it)",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(Unauthenticated, Forbidden, MfaRequiredByPolicy, WrongPassword, ValidationFailed),
+    responses=responses(
+        Unauthenticated, Forbidden, MfaRequiredByPolicy, WrongPassword, ValidationFailed
+    ),
 )
-def disable_my_totp(body: PasswordConfirm, request: Request, session: SessionDep, actor: ActorDep) -> Response:
+def disable_my_totp(
+    body: PasswordConfirm, request: Request, session: SessionDep, actor: ActorDep
+) -> Response:
     service.disable_totp(session, actor, body.password, client_ip(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -143,7 +162,9 @@ def disable_my_totp(body: PasswordConfirm, request: Request, session: SessionDep
     operation_id="regenerate_my_recovery_codes",
     summary="New recovery codes (the old ones stop working)",
     response_model=RecoveryCodes,
-    responses=responses(Unauthenticated, Forbidden, WrongPassword, TotpNotStarted, ValidationFailed),
+    responses=responses(
+        Unauthenticated, Forbidden, WrongPassword, TotpNotStarted, ValidationFailed
+    ),
 )
 def regenerate_my_recovery_codes(
     body: PasswordConfirm, request: Request, session: SessionDep, actor: ActorDep
@@ -170,7 +191,9 @@ def list_my_sessions(session: SessionDep, actor: ActorDep) -> SessionPage:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(Unauthenticated, Forbidden, SessionNotFound, ValidationFailed),
 )
-def end_my_session(session_id: SessionId, request: Request, session: SessionDep, actor: ActorDep) -> Response:
+def end_my_session(
+    session_id: SessionId, request: Request, session: SessionDep, actor: ActorDep
+) -> Response:
     service.end_my_session(session, actor, session_id, client_ip(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -230,7 +253,9 @@ def list_users_security(
     response_model=UserSecurityRead,
     responses=responses(*_auth, UserNotFound, ValidationFailed),
 )
-def get_user_security(user_id: UserId, session: SessionDep, actor: UserAdminDep) -> UserSecurityRead:
+def get_user_security(
+    user_id: UserId, session: SessionDep, actor: UserAdminDep
+) -> UserSecurityRead:
     return service.user_security(session, user_id)
 
 
@@ -254,7 +279,9 @@ def lock_user(
     response_model=UserSecurityRead,
     responses=responses(*_auth, UserNotFound, ValidationFailed),
 )
-def unlock_user(user_id: UserId, request: Request, session: SessionDep, actor: SecadminDep) -> UserSecurityRead:
+def unlock_user(
+    user_id: UserId, request: Request, session: SessionDep, actor: SecadminDep
+) -> UserSecurityRead:
     return service.unlock_user(session, actor, user_id, client_ip(request))
 
 
@@ -291,7 +318,9 @@ def reset_user_password(
     response_model=UserSecurityRead,
     responses=responses(*_auth, UserNotFound, SeparationOfDuties, ValidationFailed),
 )
-def reset_user_mfa(user_id: UserId, request: Request, session: SessionDep, actor: SecadminDep) -> UserSecurityRead:
+def reset_user_mfa(
+    user_id: UserId, request: Request, session: SessionDep, actor: SecadminDep
+) -> UserSecurityRead:
     return service.reset_mfa(session, actor, user_id, client_ip(request))
 
 
@@ -305,7 +334,9 @@ def reset_user_mfa(user_id: UserId, request: Request, session: SessionDep, actor
 def set_user_roles(
     user_id: UserId, body: RolesUpdate, request: Request, session: SessionDep, actor: SecadminDep
 ) -> UserSecurityRead:
-    return service.set_roles(session, actor, user_id, [str(r) for r in body.roles], client_ip(request))
+    return service.set_roles(
+        session, actor, user_id, [str(r) for r in body.roles], client_ip(request)
+    )
 
 
 @router.get(
@@ -327,7 +358,9 @@ def list_user_sessions(user_id: UserId, session: SessionDep, actor: SecadminDep)
     status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(*_auth, SessionNotFound, ValidationFailed),
 )
-def end_user_session(session_id: SessionId, request: Request, session: SessionDep, actor: SecadminDep) -> Response:
+def end_user_session(
+    session_id: SessionId, request: Request, session: SessionDep, actor: SecadminDep
+) -> Response:
     service.end_session(session, actor, session_id, client_ip(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -348,13 +381,17 @@ def _login_filter(
 
 def _audit_filter(
     event: Annotated[list[SecurityEvent] | None, Query(max_length=30)] = None,
-    subject: Annotated[str | None, Query(max_length=100, description="Subject name contains")] = None,
+    subject: Annotated[
+        str | None, Query(max_length=100, description="Subject name contains")
+    ] = None,
     object_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     result: Annotated[str | None, Query(pattern="^(success|failure)$")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> logs.AuditFilter:
-    return logs.AuditFilter([str(e) for e in event] if event else None, subject, object_id, result, since, until)
+    return logs.AuditFilter(
+        [str(e) for e in event] if event else None, subject, object_id, result, since, until
+    )
 
 
 LoginFilterDep = Annotated[logs.LoginLogFilter, Depends(_login_filter)]
@@ -369,7 +406,9 @@ FormatQuery = Annotated[ExportFormat, Query(description="csv or xlsx")]
     response_model=LoginLogPage,
     responses=responses(*_auth, ValidationFailed),
 )
-def search_login_log(session: SessionDep, actor: AuditorDep, page: PageDep, flt: LoginFilterDep) -> LoginLogPage:
+def search_login_log(
+    session: SessionDep, actor: AuditorDep, page: PageDep, flt: LoginFilterDep
+) -> LoginLogPage:
     items, total = logs.search_login_log(session, flt, page.limit, page.offset)
     return LoginLogPage(items=items, total=total)
 
@@ -382,9 +421,15 @@ def search_login_log(session: SessionDep, actor: AuditorDep, page: PageDep, flt:
     responses={**_EXPORT_CONTENT, **responses(*_auth, ValidationFailed)},
 )
 def export_login_log(
-    request: Request, session: SessionDep, actor: AuditorDep, flt: LoginFilterDep, format: FormatQuery = "csv"
+    request: Request,
+    session: SessionDep,
+    actor: AuditorDep,
+    flt: LoginFilterDep,
+    format: FormatQuery = "csv",
 ) -> Response:
-    return _file(logs.export_login_log(session, actor, flt, format, client_ip(request)), format, "login-log")
+    return _file(
+        logs.export_login_log(session, actor, flt, format, client_ip(request)), format, "login-log"
+    )
 
 
 @router.get(
@@ -394,7 +439,9 @@ def export_login_log(
     response_model=AuditPage,
     responses=responses(*_auth, ValidationFailed),
 )
-def search_security_audit(session: SessionDep, actor: AuditorDep, page: PageDep, flt: AuditFilterDep) -> AuditPage:
+def search_security_audit(
+    session: SessionDep, actor: AuditorDep, page: PageDep, flt: AuditFilterDep
+) -> AuditPage:
     items, total = logs.search_audit(session, flt, page.limit, page.offset)
     return AuditPage(items=items, total=total)
 
@@ -407,9 +454,15 @@ def search_security_audit(session: SessionDep, actor: AuditorDep, page: PageDep,
     responses={**_EXPORT_CONTENT, **responses(*_auth, ValidationFailed)},
 )
 def export_security_audit(
-    request: Request, session: SessionDep, actor: AuditorDep, flt: AuditFilterDep, format: FormatQuery = "csv"
+    request: Request,
+    session: SessionDep,
+    actor: AuditorDep,
+    flt: AuditFilterDep,
+    format: FormatQuery = "csv",
 ) -> Response:
-    return _file(logs.export_audit(session, actor, flt, format, client_ip(request)), format, "security-audit")
+    return _file(
+        logs.export_audit(session, actor, flt, format, client_ip(request)), format, "security-audit"
+    )
 
 
 @router.get(

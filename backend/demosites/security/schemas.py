@@ -20,7 +20,9 @@ class PasswordChange(BaseModel):
 class PasswordConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    password: str = Field(min_length=1, max_length=128, description="The current password, to confirm")
+    password: str = Field(
+        min_length=1, max_length=128, description="The current password, to confirm"
+    )
 
 
 class TotpSetup(BaseModel):
@@ -54,14 +56,20 @@ class MySecurity(BaseModel):
     username: str
     mfa_enabled: bool
     mfa_required: bool = Field(description="The user's role requires a second factor")
-    mfa_enrolment_pending: bool = Field(description="This session may only enrol (grace period over)")
+    mfa_enrolment_pending: bool = Field(
+        description="This session may only enrol (grace period over)"
+    )
     recovery_codes_left: int
     password_changed_at: datetime
     password_expires_at: datetime | None
     must_change_password: bool
-    last_login: LastLogin | None = Field(description="The last successful login before this session")
+    last_login: LastLogin | None = Field(
+        description="The last successful login before this session"
+    )
     failed_attempts_since: int
-    password_rules: dict[str, int] = Field(examples=[{"min_length": 12, "min_classes": 3, "history": 5}])
+    password_rules: dict[str, int] = Field(
+        examples=[{"min_length": 12, "min_classes": 3, "history": 5}]
+    )
 
 
 class SessionRead(BaseModel):

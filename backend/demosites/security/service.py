@@ -70,8 +70,13 @@ def my_security(session: Session, actor: Actor) -> MySecurity:
         .order_by(col(LoginAttempt.at).desc(), col(LoginAttempt.id).desc())
         .limit(1)
     ).first()
-    failed = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.username == user.username, LoginAttempt.success == False  # noqa: E712
+    failed = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.username == user.username,
+            LoginAttempt.success == False,  # noqa: E712
+        )
     )
     if previous is not None:
         failed = failed.where(LoginAttempt.at >= previous.at)
@@ -133,12 +138,21 @@ def confirm_totp(session: Session, actor: Actor, code: str, ip: str | None) -> R
     session.add(row)
     # Enrolled: sessions that were restricted to enrolment may now work.
     for s in session.exec(
-        select(UserSession).where(UserSession.user_id == user.id, UserSession.mfa_enrolment_pending == True)  # noqa: E712
+        select(UserSession).where(
+            UserSession.user_id == user.id, col(UserSession.mfa_enrolment_pending).is_(True)
+        )
     ):
         s.mfa_enrolment_pending = False
         session.add(s)
     codes = totp.new_recovery_codes(session, user)
-    log_event(session, SecurityEvent.mfa_enabled, actor, object_id=user.id, object_label=user.username, ip=ip)
+    log_event(
+        session,
+        SecurityEvent.mfa_enabled,
+        actor,
+        object_id=user.id,
+        object_label=user.username,
+        ip=ip,
+    )
     return RecoveryCodes(recovery_codes=codes)
 
 
@@ -148,7 +162,14 @@ def disable_totp(session: Session, actor: Actor, password: str, ip: str | None) 
     if mfa_required_for(get_policy(session), actor.roles):
         raise MfaRequiredByPolicy()
     _remove_totp(session, user)
-    log_event(session, SecurityEvent.mfa_disabled, actor, object_id=user.id, object_label=user.username, ip=ip)
+    log_event(
+        session,
+        SecurityEvent.mfa_disabled,
+        actor,
+        object_id=user.id,
+        object_label=user.username,
+        ip=ip,
+    )
 
 
 def _remove_totp(session: Session, user: User) -> None:
@@ -160,7 +181,9 @@ def _remove_totp(session: Session, user: User) -> None:
     session.flush()
 
 
-def regenerate_recovery_codes(session: Session, actor: Actor, password: str, ip: str | None) -> RecoveryCodes:
+def regenerate_recovery_codes(
+    session: Session, actor: Actor, password: str, ip: str | None
+) -> RecoveryCodes:
     user = _user(session, actor.user_id)
     _check_current_password(user, password)
     if not totp.is_enabled(session, user.id or 0):
@@ -185,7 +208,10 @@ def _session_read(row: UserSession, current: str | None = None) -> SessionRead:
 
 
 def my_sessions(session: Session, actor: Actor) -> list[SessionRead]:
-    return [_session_read(r, actor.session_id) for r in auth.active_sessions(session, actor.user_id or 0)]
+    return [
+        _session_read(r, actor.session_id)
+        for r in auth.active_sessions(session, actor.user_id or 0)
+    ]
 
 
 def end_my_session(session: Session, actor: Actor, session_id: str, ip: str | None) -> None:
@@ -193,7 +219,9 @@ def end_my_session(session: Session, actor: Actor, session_id: str, ip: str | No
     if row is None or row.user_id != actor.user_id or not auth.is_live(row):
         raise SessionNotFound()
     auth.revoke_session(session, row.id, "ended_by_user")
-    log_event(session, SecurityEvent.session_ended, actor, object_id=actor.user_id, ip=ip, by="user")
+    log_event(
+        session, SecurityEvent.session_ended, actor, object_id=actor.user_id, ip=ip, by="user"
+    )
 
 
 # --- administrators (安全管理员 / 系统管理员) ---------------------------------------------------
@@ -223,18 +251,23 @@ def _security_reads(session: Session, users: list[User]) -> list[UserSecurityRea
     enabled: set[int] = set()
     last: dict[str, object] = {}
     if ids:
-        for uid, role in session.exec(select(UserRole.user_id, UserRole.role).where(col(UserRole.user_id).in_(ids))):
+        for uid, role in session.exec(
+            select(UserRole.user_id, UserRole.role).where(col(UserRole.user_id).in_(ids))
+        ):
             roles[uid].append(role)
         now = clock.now()
         for row in session.exec(
-            select(UserSession).where(col(UserSession.user_id).in_(ids), UserSession.revoked_at == None)  # noqa: E711
+            select(UserSession)
+            .where(col(UserSession.user_id).in_(ids), UserSession.revoked_at == None)  # noqa: E711
             .where(UserSession.expires_at > now)
         ):
             if auth.is_live(row, now):
                 sessions[row.user_id] += 1
         enabled = set(
             session.exec(
-                select(UserTotp.user_id).where(col(UserTotp.user_id).in_(ids), UserTotp.enabled_at != None)  # noqa: E711
+                select(UserTotp.user_id).where(
+                    col(UserTotp.user_id).in_(ids), col(UserTotp.enabled_at).is_not(None)
+                )
             )
         )
         last = dict(
@@ -274,7 +307,9 @@ def user_security(session: Session, user_id: int) -> UserSecurityRead:
     return _security_reads(session, [_user(session, user_id)])[0]
 
 
-def lock_user(session: Session, actor: Actor, user_id: int, reason: str, ip: str | None) -> UserSecurityRead:
+def lock_user(
+    session: Session, actor: Actor, user_id: int, reason: str, ip: str | None
+) -> UserSecurityRead:
     user = _user(session, user_id)
     if user.id == actor.user_id:
         raise duties.SeparationOfDuties("Nobody locks their own account / 不能锁定自己的账号")
@@ -290,18 +325,21 @@ def lock_user(session: Session, actor: Actor, user_id: int, reason: str, ip: str
 def unlock_user(session: Session, actor: Actor, user_id: int, ip: str | None) -> UserSecurityRead:
     """Lifts the administrator's lock and the failed-login throttle of the account."""
     user = _user(session, user_id)
-    was = {"locked": user.locked_at is not None, "throttled": auth.throttled_until(session, user) is not None}
+    was_locked = user.locked_at is not None
+    was_throttled = auth.throttled_until(session, user) is not None
     user.locked_at = None
     user.locked_reason = None
     user.throttle_reset_at = clock.now()
     session.add(user)
     session.flush()
     log_event(session, SecurityEvent.account_unlocked, actor, object_id=user.id, object_label=user.username,
-              ip=ip, **was)  # fmt: skip
+              ip=ip, was_locked=was_locked, was_throttled=was_throttled)  # fmt: skip
     return user_security(session, user_id)
 
 
-def force_password_change(session: Session, actor: Actor, user_id: int, ip: str | None) -> UserSecurityRead:
+def force_password_change(
+    session: Session, actor: Actor, user_id: int, ip: str | None
+) -> UserSecurityRead:
     """The user must change the password at the next login; their sessions end now."""
     user = _user(session, user_id)
     user.must_change_password = True
@@ -321,11 +359,15 @@ def _temporary_password(policy: SecurityPolicy) -> str:
             return pw
 
 
-def reset_password(session: Session, actor: Actor, user_id: int, ip: str | None) -> TemporaryPassword:
+def reset_password(
+    session: Session, actor: Actor, user_id: int, ip: str | None
+) -> TemporaryPassword:
     """A temporary password shown once; the user must change it at the next login."""
     user = _user(session, user_id)
     if user.id == actor.user_id:
-        raise duties.SeparationOfDuties("Change your own password on your security page / 请在个人安全设置中修改自己的口令")
+        raise duties.SeparationOfDuties(
+            "Change your own password on your security page / 请在个人安全设置中修改自己的口令"
+        )
     temp = _temporary_password(get_policy(session))
     passwords.set_password(session, user, temp, must_change=True)
     ended = auth.revoke_all(session, user.id or 0, "password_reset")
@@ -340,11 +382,20 @@ def reset_mfa(session: Session, actor: Actor, user_id: int, ip: str | None) -> U
     if user.id == actor.user_id:
         raise duties.SeparationOfDuties("Not on your own account / 不能对自己的账号操作")
     _remove_totp(session, user)
-    log_event(session, SecurityEvent.mfa_reset, actor, object_id=user.id, object_label=user.username, ip=ip)
+    log_event(
+        session,
+        SecurityEvent.mfa_reset,
+        actor,
+        object_id=user.id,
+        object_label=user.username,
+        ip=ip,
+    )
     return user_security(session, user_id)
 
 
-def set_roles(session: Session, actor: Actor, user_id: int, roles: list[str], ip: str | None) -> UserSecurityRead:
+def set_roles(
+    session: Session, actor: Actor, user_id: int, roles: list[str], ip: str | None
+) -> UserSecurityRead:
     """Grants and withdraws roles (安全管理员 only); 三员分立 checked; ends the user's sessions."""
     user = _user(session, user_id)
     new = sorted({str(r) for r in roles})
@@ -381,7 +432,9 @@ def end_session(session: Session, actor: Actor, session_id: str, ip: str | None)
               object_label=user.username if user else None, ip=ip, by="admin")  # fmt: skip
 
 
-def update_policy(session: Session, actor: Actor, changes: SecurityPolicyUpdate, ip: str | None) -> SecurityPolicy:
+def update_policy(
+    session: Session, actor: Actor, changes: SecurityPolicyUpdate, ip: str | None
+) -> SecurityPolicy:
     current = get_policy(session)
     given = changes.model_dump(exclude_none=True)
     merged = SecurityPolicy.model_validate({**current.model_dump(), **given})

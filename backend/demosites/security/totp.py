@@ -114,7 +114,8 @@ def recovery_codes_left(session: Session, user_id: int) -> int:
         list(
             session.exec(
                 select(RecoveryCode.id).where(
-                    RecoveryCode.user_id == user_id, RecoveryCode.used_at == None  # noqa: E711
+                    RecoveryCode.user_id == user_id,
+                    RecoveryCode.used_at == None,  # noqa: E711
                 )
             )
         )
