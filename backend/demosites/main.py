@@ -17,13 +17,14 @@ from demosites.core.config import ROOT, get_settings
 from demosites.core.errors import Problem, install_error_handlers, problem, problem_openapi
 from demosites.core.health import router as health_router
 from demosites.core.health import test_router
+from demosites.ledger.router import router as ledger_router
 from demosites.organizations.router import router as org_router
 from demosites.rounds.router import router as rounds_router
 from demosites.security.router import router as security_router
 
 log = logging.getLogger("demosites")
 
-API_ROUTERS = [auth_router, org_router, security_router]
+API_ROUTERS = [auth_router, org_router, security_router, ledger_router]
 API_ROUTERS += [rounds_router, applicants_router, applications_router]
 SPA_DIR = ROOT / "frontend" / "dist"
 

@@ -8,6 +8,15 @@ from demosites.core.db import metadata  # noqa: F401
 from demosites.core.idempotency import IdempotencyRecord  # noqa: F401
 from demosites.events.models import OutboxEvent  # noqa: F401
 from demosites.files.models import StoredFile  # noqa: F401
+from demosites.ledger.models import (  # noqa: F401
+    LedgerEntry,
+    LedgerPlan,
+    LedgerUnit,
+    LedgerUnitAncestor,
+    PlanItem,
+    PlanSection,
+    PlanTarget,
+)
 from demosites.organizations.models import Organization, User, UserRole  # noqa: F401
 from demosites.rounds.models import Meeting, PhaseException, Quota, Round  # noqa: F401
 from demosites.security.models import (  # noqa: F401

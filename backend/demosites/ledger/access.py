@@ -1,0 +1,118 @@
+"""Who sees and keeps which ledger: the caller's scope in the unit tree.
+
+The office sees everything; a city department (市委宣传部, any role) sees its city;
+people with role `unit` keep the ledger of their organisation's units and of the units beneath.
+Nobody sees a sibling: a unit outside the scope is simply not found (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlmodel import Session
+
+from demosites.core.actor import Actor
+from demosites.ledger.errors import NoLedgerAccess
+from demosites.ledger.models import LedgerUnit, LedgerUnitAncestor
+from demosites.organizations.models import Organization, OrgKind
+
+
+def path_ids(path: str) -> list[int]:
+    """ "/1/5/23/" → [1, 5, 23] (root first)."""
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
+@dataclass(frozen=True)
+class LedgerScope:
+    actor: Actor
+    everything: bool = False
+    city: str | None = None
+    roots: frozenset[int] = frozenset()  # units kept by the actor's organisation (role unit)
+    above_roots: frozenset[int] = field(default_factory=frozenset)  # their ancestors
+
+    @property
+    def empty(self) -> bool:
+        return not (self.everything or self.city or self.roots)
+
+    def reads(self, unit: LedgerUnit) -> bool:
+        if self.everything or (self.city and unit.city == self.city):
+            return True
+        return bool(self.roots.intersection(path_ids(unit.path)))
+
+    def keeps(self, unit: LedgerUnit) -> bool:
+        """May record entries for this unit (role unit, own subtree)."""
+        return bool(self.roots.intersection(path_ids(unit.path)))
+
+    def plans_for(self, unit: LedgerUnit) -> bool:
+        """May write this unit's plan: its keepers, and the office."""
+        return self.keeps(unit) or self.everything
+
+    def manages(self, unit: LedgerUnit) -> bool:
+        """May add units beneath this one or rename it."""
+        return self.everything or bool(self.city and unit.city == self.city) or self.keeps(unit)
+
+    def sees_plan_of(self, unit: LedgerUnit) -> bool:
+        """Plans of units above one's own apply to it (a community works to its street's plan)."""
+        return self.reads(unit) or (unit.id in self.above_roots)
+
+    def unit_ids(self) -> Select | None:  # type: ignore[type-arg]
+        """The visible unit ids as a subquery, or None for everything."""
+        if self.everything:
+            return None
+        parts = []
+        if self.city:
+            parts.append(select(LedgerUnit.id).where(LedgerUnit.city == self.city))
+        if self.roots:
+            parts.append(
+                select(LedgerUnitAncestor.unit_id).where(
+                    LedgerUnitAncestor.ancestor_id.in_(sorted(self.roots))  # type: ignore[attr-defined]
+                )
+            )
+        if not parts:
+            return select(LedgerUnit.id).where(false())
+        if len(parts) == 1:
+            return parts[0]
+        return parts[0].union(parts[1])  # type: ignore[return-value]
+
+    def unit_filter(self, column: ColumnElement) -> ColumnElement[bool]:  # type: ignore[type-arg]
+        ids = self.unit_ids()
+        return true() if ids is None else column.in_(ids)
+
+    def plan_unit_filter(self, column: ColumnElement) -> ColumnElement[bool]:  # type: ignore[type-arg]
+        if not self.above_roots:
+            return self.unit_filter(column)
+        return or_(self.unit_filter(column), column.in_(sorted(self.above_roots)))
+
+
+def scope_of(session: Session, actor: Actor) -> LedgerScope:
+    """At most two small queries: the organisation's kind and the units it keeps."""
+    everything = actor.has("office")
+    city = None
+    if not everything and actor.organization_id:
+        kind = session.execute(
+            select(Organization.kind).where(Organization.id == actor.organization_id)  # type: ignore[arg-type]
+        ).scalar()
+        if kind == OrgKind.city_propaganda and actor.organization_city:
+            city = actor.organization_city
+    roots: frozenset[int] = frozenset()
+    above: set[int] = set()
+    if actor.has("unit") and actor.organization_id:
+        rows = session.execute(
+            select(LedgerUnit.id, LedgerUnit.path).where(  # type: ignore[arg-type]
+                LedgerUnit.organization_id == actor.organization_id
+            )
+        ).all()
+        roots = frozenset(r[0] for r in rows)
+        for _, path in rows:
+            above.update(path_ids(path))
+        above -= roots
+    scope = LedgerScope(
+        actor=actor, everything=everything, city=city, roots=roots, above_roots=frozenset(above)
+    )
+    if scope.empty:
+        raise NoLedgerAccess(
+            "Only the office, city departments and units with role `unit` use the ledger / "
+            "仅办公室、市委宣传部和基层单位（unit 角色）可使用工作台账"
+        )
+    return scope

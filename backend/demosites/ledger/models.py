@@ -1,0 +1,165 @@
+"""Tables of the work ledger (台账): the unit tree, plans, targets and ledger entries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from demosites.core.clock import clock
+from demosites.core.types import UTCDateTime
+
+
+def _now() -> datetime:
+    return clock.now()
+
+
+class UnitLevel(StrEnum):
+    city = "city"  # 市
+    district = "district"  # 县（市、区）
+    street = "street"  # 街道 / 乡镇
+    community = "community"  # 社区
+    village = "village"  # 行政村
+    school = "school"  # 学校
+    enterprise = "enterprise"  # 企业
+    site = "site"  # 示范点
+
+
+class TargetKind(StrEnum):
+    min_count = "min_count"  # at least `count` entries per period (每月至少8次)
+    due_day = "due_day"  # `count` entries every month by day `due_day` (每月7号前报送)
+    month_required = "month_required"  # activity required in month `month` (9月网络安全宣传)
+    response_time = "response_time"  # every event answered within `max_minutes` (舆情5分钟内回复)
+
+
+class PeriodKind(StrEnum):
+    year = "year"
+    quarter = "quarter"
+    month = "month"
+
+
+class TargetScope(StrEnum):
+    self = "self"  # the plan's own unit
+    each_child = "each_child"  # every unit beneath it (of `child_level`, else direct children)
+
+
+class ComplianceState(StrEnum):
+    met = "met"  # 已完成
+    not_yet = "not_yet"  # 进行中: period (or due day) still open, target not reached
+    missed = "missed"  # 未完成: closed without reaching the target (or a 舆情 reply too slow)
+    late = "late"  # 逾期完成: a due-day target reached only after its due day
+
+
+class LedgerUnit(SQLModel, table=True):
+    """A grassroots unit (基层单位) in the tree city → district → street → community/village."""
+
+    __tablename__ = "ledger_unit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="ledger_unit.id", index=True)
+    name: str = Field(max_length=200)
+    level: str = Field(max_length=16, index=True)
+    city: str | None = Field(default=None, max_length=16, index=True)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    # Materialised path of ids, e.g. "/1/5/23/": ancestry without recursion, subtree order.
+    path: str = Field(default="/", max_length=255, index=True)
+    depth: int = 0
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class LedgerUnitAncestor(SQLModel, table=True):
+    """Closure rows (ancestor-or-self, unit, distance): subtree joins through an index, on any
+    database, where a LIKE on the path could not be joined by index."""
+
+    __tablename__ = "ledger_unit_ancestor"
+    __table_args__ = (Index("ix_ledger_unit_ancestor_unit", "unit_id", "depth"),)
+
+    ancestor_id: int = Field(foreign_key="ledger_unit.id", primary_key=True)
+    unit_id: int = Field(foreign_key="ledger_unit.id", primary_key=True)
+    depth: int = 0
+
+
+class LedgerPlan(SQLModel, table=True):
+    """A unit's annual work plan (年度工作要点)."""
+
+    __tablename__ = "ledger_plan"
+    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="ledger_unit.id", index=True)
+    year: int
+    title: str = Field(max_length=200)
+    source: str | None = Field(default=None, max_length=64)  # "template:<code>" | "plan:<id>"
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class PlanSection(SQLModel, table=True):
+    """A section of a plan (e.g. 一、学习引领，矢志遵循“总基调”)."""
+
+    __tablename__ = "ledger_plan_section"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="ledger_plan.id", index=True)
+    position: int = 0
+    title: str = Field(max_length=200)
+
+
+class PlanItem(SQLModel, table=True):
+    """A work item of a plan (工作事项); entries are recorded against it."""
+
+    __tablename__ = "ledger_plan_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="ledger_plan.id", index=True)
+    section_id: int | None = Field(default=None, foreign_key="ledger_plan_section.id", index=True)
+    position: int = 0
+    code: str | None = Field(default=None, max_length=16)
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class PlanTarget(SQLModel, table=True):
+    """A measurable target of an item, as data (see TargetKind)."""
+
+    __tablename__ = "ledger_plan_target"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="ledger_plan_item.id", index=True)
+    kind: str = Field(max_length=16)
+    count: int = 1
+    period: str = Field(
+        default="month", max_length=8
+    )  # due_day/month_required/response_time: month
+    scope: str = Field(default="self", max_length=16)
+    child_level: str | None = Field(default=None, max_length=16)
+    due_day: int | None = None
+    month: int | None = None
+    max_minutes: int | None = None
+    label: str | None = Field(default=None, max_length=200)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One ledger entry (台账记录): what a unit did for a plan item on a date."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        # Compliance aggregates read a unit's entries in a date range; the item rides along so
+        # the GROUP BY needs no other index. The second serves per-item reads and FK checks.
+        Index("ix_ledger_entry_unit_date", "unit_id", "entry_date", "item_id"),
+        Index("ix_ledger_entry_item_date", "item_id", "entry_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="ledger_unit.id")
+    item_id: int = Field(foreign_key="ledger_plan_item.id")
+    entry_date: date
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    participants: int | None = None
+    place: str | None = Field(default=None, max_length=200)
+    response_minutes: int | None = None  # 舆情: minutes until the liaison answered
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
