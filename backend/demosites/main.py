@@ -19,12 +19,15 @@ from demosites.core.health import router as health_router
 from demosites.core.health import test_router
 from demosites.ledger.router import router as ledger_router
 from demosites.organizations.router import router as org_router
+from demosites.core.scopes import declare_scopes, document_scopes
+from demosites.integration import router as integration
+from demosites.integration.service import KNOWN_SCOPES, resolve_service_actor
 from demosites.rounds.router import router as rounds_router
 from demosites.security.router import router as security_router
 
 log = logging.getLogger("demosites")
 
-API_ROUTERS = [auth_router, org_router, security_router, ledger_router]
+API_ROUTERS = [auth_router, org_router, security_router, integration.router, integration.webhooks, integration.events, ledger_router]
 API_ROUTERS += [rounds_router, applicants_router, applications_router]
 SPA_DIR = ROOT / "frontend" / "dist"
 
@@ -86,7 +89,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
-    app.state.service_actor_resolver = None
+    app.state.service_actor_resolver = resolve_service_actor
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     app.include_router(health_router)
@@ -99,6 +102,7 @@ def create_app() -> FastAPI:
     def api_not_found(rest: str) -> JSONResponse:
         return problem(404, "not_found", "Not found / 未找到", f"No API route /api/{rest}")
 
+    KNOWN_SCOPES.update(declare_scopes(app))
     _mount_spa(app, SPA_DIR)
     _document_problems(app)
     app.add_middleware(SecurityHeaders)
@@ -123,6 +127,7 @@ def _document_problems(app: FastAPI) -> None:
             )
             defs = schema["components"]["schemas"]["Problem"].pop("$defs", {})
             schema["components"]["schemas"].update(defs)
+            document_scopes(app, schema)
             app.openapi_schema = problem_openapi(schema)
         return app.openapi_schema
 

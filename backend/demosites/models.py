@@ -5,9 +5,18 @@ from demosites.applications.models import Application, AssessmentAssignment  # n
 from demosites.audit.models import HistoryEntry  # noqa: F401
 from demosites.auth.models import LoginAttempt, UserSession  # noqa: F401
 from demosites.core.db import metadata  # noqa: F401
+from demosites.core.ratelimit import RateBucket  # noqa: F401
 from demosites.core.idempotency import IdempotencyRecord  # noqa: F401
 from demosites.events.models import OutboxEvent  # noqa: F401
 from demosites.files.models import StoredFile  # noqa: F401
+from demosites.integration.models import (  # noqa: F401
+    AllowedWebhookHost,
+    DeliveryAttempt,
+    FanoutCursor,
+    ServiceAccount,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from demosites.ledger.models import (  # noqa: F401
     LedgerEntry,
     LedgerPlan,

@@ -1,4 +1,4 @@
-"""integration: service accounts, webhooks
+"""integration: service accounts, webhooks, rate limits
 
 Revision ID: 0400
 Revises: 0002
@@ -32,6 +32,12 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('last_event_id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_fanout_cursor'))
+    )
+    op.create_table('rate_bucket',
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('window_start', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key', 'window_start', name=op.f('pk_rate_bucket'))
     )
     # The single cursor row exists from the start, so concurrent workers only ever lock it.
     op.bulk_insert(
@@ -128,4 +134,5 @@ def downgrade() -> None:
     op.drop_table('service_account')
     op.drop_table('webhook_fanout_cursor')
     op.drop_table('webhook_allowed_host')
+    op.drop_table('rate_bucket')
     # ### end Alembic commands ###

@@ -8,15 +8,18 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
 from demosites.auth.errors import CsrfFailed, MfaEnrolmentRequired, PasswordChangeRequired
 from demosites.auth.models import UserSession
+from demosites.core import ratelimit
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.db import get_session
 from demosites.core.errors import Forbidden, Unauthenticated
+from demosites.core.scopes import InsufficientScope, scope_for
 from demosites.core.security import InvalidToken, decode_token
 from demosites.organizations.models import Organization, User, UserRole
 
@@ -72,6 +75,11 @@ def _authenticate(
             )
         actor = resolver(session, claims)
         _remember_for_audit(request, session, actor)
+        route = request.scope.get("route")
+        needed = scope_for(route) if isinstance(route, APIRoute) else None
+        if needed and not actor.allows_scope(needed):
+            raise InsufficientScope(f"This endpoint needs scope / 此接口需要权限范围: {needed}", scope=needed)
+        ratelimit.enforce(session, actor)
         return actor, None
     row = session.get(UserSession, claims["jti"])
     now = clock.now()
@@ -99,6 +107,7 @@ def _authenticate(
     if now - row.last_seen_at >= LAST_SEEN_STEP:
         row.last_seen_at = now
         session.add(row)
+    ratelimit.enforce(session, actor)
     if user.must_change_password:
         return actor, "password_change"
     if row.mfa_enrolment_pending:

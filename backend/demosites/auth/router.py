@@ -36,6 +36,8 @@ from demosites.auth.schemas import (
 from demosites.core.clock import clock
 from demosites.core.config import get_settings
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
+from demosites.integration import service as integration
+from demosites.integration.errors import InvalidClient
 from demosites.organizations.models import Organization
 from demosites.organizations.schemas import Me, MeOrganization
 
@@ -72,6 +74,7 @@ def _notices(outcome: service.LoginOutcome) -> LoginNoticesRead:
     response_model=TokenResponse,
     responses=responses(
         InvalidCredentials,
+        InvalidClient,
         MfaRequired,
         MfaTokenInvalid,
         OtpRejected,
@@ -93,11 +96,19 @@ def token(
     otp: Annotated[
         str, Form(max_length=32, description="Second step: authenticator or recovery code")
     ] = "",
+    client_id: Annotated[str, Form(max_length=64, description="client_credentials: the service account")] = "",
+    client_secret: Annotated[str, Form(max_length=128, description="client_credentials: its secret")] = "",
 ) -> TokenResponse:
     """Scripts and provincial systems send the returned token as `Authorization: Bearer`.
 
     When the account has TOTP, the first post (username, password) answers 401 with code
-    `mfa_required` and an `mfa_token`; post again with `mfa_token` and `otp` to get the token."""
+    `mfa_required` and an `mfa_token`; post again with `mfa_token` and `otp` to get the token.
+
+    Service accounts use `grant_type=client_credentials` with `client_id` and `client_secret`:
+    the short-lived token carries the account's scopes (no second factor: the secret is one)."""
+    if grant_type == "client_credentials":
+        tok, lifetime, _ = integration.issue_token(session, client_id, client_secret)
+        return TokenResponse(access_token=tok, expires_in=lifetime)
     if grant_type != "password":
         raise UnsupportedGrant()
     ip, ua = client_ip(request), request.headers.get("user-agent")

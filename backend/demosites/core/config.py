@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     login_window_minutes: int = 10
     login_lock_minutes: int = 15
     password_hash_fast: bool = False  # test-only: cheap argon2 parameters
+    rate_limit_user_per_minute: int = 600  # 0 turns the limit off (benchmarks)
+    rate_limit_service_per_minute: int = 1200
     public_base_url: str = "http://127.0.0.1:8000"
 
     @field_validator("secret_key")

@@ -216,6 +216,10 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     ref = {"$ref": "#/components/schemas/Problem"}
     for ops in schema.get("paths", {}).values():
         for op in ops.values():
+            responses_ = op.setdefault("responses", {})
+            if "401" in responses_ and "429" not in responses_:
+                # Every authenticated call is rate limited per user / service account.
+                responses_["429"] = {"description": "problem+json; code: rate_limited"}
             for status, resp in op.get("responses", {}).items():
                 if str(status)[0] not in "45":
                     continue

@@ -5,12 +5,12 @@ as `x-required-scope` so scripts can see what each operation needs."""
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from demosites.core.errors import Forbidden
 
 # Routes any authenticated caller may use, whatever its scopes.
-SCOPE_FREE_TAGS = {"auth", "health"}
+SCOPE_FREE_TAGS = {"auth", "health", "public", "test"}
 SCOPE_KEY = "x-required-scope"
 
 
@@ -32,14 +32,34 @@ def scope_for(route: APIRoute) -> str | None:
     return f"{tag}:{level}"
 
 
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every API route of the app (FastAPI nests included routers; this flattens them)."""
+    out = []
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        if isinstance(route, APIRoute) and route.path.startswith("/api/"):
+            out.append(route)
+    return out
+
+
 def declare_scopes(app: FastAPI) -> set[str]:
     """Writes each route's scope into its OpenAPI entry; returns every scope that exists."""
     known: set[str] = set()
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path.startswith("/api/"):
-            scope = scope_for(route)
-            if scope:
-                route.openapi_extra = {**(route.openapi_extra or {}), SCOPE_KEY: scope}
-                resource = scope.split(":")[0]
-                known.update({f"{resource}:read", f"{resource}:write"})
+    for route in api_routes(app):
+        scope = scope_for(route)
+        if scope:
+            route.openapi_extra = {**(route.openapi_extra or {}), SCOPE_KEY: scope}
+            resource = scope.split(":")[0]
+            known.update({f"{resource}:read", f"{resource}:write"})
     return known
+
+
+def document_scopes(app: FastAPI, schema: dict) -> None:  # type: ignore[type-arg]
+    """Adds `x-required-scope` to each operation of the OpenAPI document."""
+    paths = schema.get("paths", {})
+    for route in api_routes(app):
+        scope = scope_for(route)
+        for method in route.methods or ():
+            op = paths.get(route.path, {}).get(method.lower())
+            if op is not None and scope:
+                op[SCOPE_KEY] = scope

@@ -1,11 +1,11 @@
 """Errors of service accounts, scopes, webhooks and rate limits."""
 
-from demosites.core.errors import NotFound, TooManyRequests, ValidationFailed
+from demosites.core.errors import NotFound, Unauthenticated, ValidationFailed
 from demosites.core.scopes import InsufficientScope  # noqa: E402,F401  (re-exported)
 
 
-class InvalidClient(ValidationFailed):
-    status, code, title = 401, "invalid_client", "Unknown or revoked client / 客户端不存在或已吊销"
+class InvalidClient(Unauthenticated):
+    code, title = "invalid_client", "Unknown or revoked client, or wrong secret / 客户端不存在、已吊销或密钥错误"
 
 
 class UnsafeWebhookUrl(ValidationFailed):
@@ -29,7 +29,3 @@ class SubscriptionNotFound(NotFound):
 
 class DeliveryNotFound(NotFound):
     title = "Delivery not found / 未找到该投递记录"
-
-
-class RateLimited(TooManyRequests):
-    code = "rate_limited"

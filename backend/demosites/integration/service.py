@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from demosites.audit.service import record
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.config import get_settings
@@ -31,6 +30,7 @@ from demosites.integration.models import (
 from demosites.integration.urls import check_url
 from demosites.organizations.errors import OrganizationNotFound
 from demosites.organizations.models import Organization, OrgKind
+from demosites.security.audit import SecurityEvent, log_event
 
 # Filled by main.create_app from the routes (core.scopes.declare_scopes).
 KNOWN_SCOPES: set[str] = set()
@@ -61,9 +61,9 @@ def create_service_account(
     )
     session.add(account)
     session.flush()
-    record(
-        session, actor, "security", account.id or 0, "service_account.created",
-        data={"client_id": account.client_id, "scopes": account.scopes, "roles": account.roles},
+    log_event(
+        session, SecurityEvent.service_account_created, actor, object_id=account.id,
+        object_label=account.client_id, scopes=account.scopes, roles=account.roles,
     )  # fmt: skip
     return account, secret
 
@@ -84,9 +84,9 @@ def update_scopes(session: Session, actor: Actor, account_id: int, scopes: list[
     before = account.scopes
     account.scopes = _check_scopes(scopes)
     session.add(account)
-    record(
-        session, actor, "security", account.id or 0, "service_account.scopes_changed",
-        data={"before": before, "after": account.scopes},
+    log_event(
+        session, SecurityEvent.scope_change, actor, object_id=account.id,
+        object_label=account.client_id, before=before, after=account.scopes,
     )  # fmt: skip
     return account
 
@@ -96,7 +96,10 @@ def revoke(session: Session, actor: Actor, account_id: int) -> ServiceAccount:
     if account.revoked_at is None:
         account.revoked_at = clock.now()
         session.add(account)
-        record(session, actor, "security", account.id or 0, "service_account.revoked")
+        log_event(
+            session, SecurityEvent.scope_change, actor, object_id=account.id,
+            object_label=account.client_id, before=account.scopes, after=[], revoked=True,
+        )  # fmt: skip
     return account
 
 
@@ -234,7 +237,7 @@ def allow_host(session: Session, actor: Actor, host: str) -> AllowedWebhookHost:
         row = AllowedWebhookHost(host=host, created_by=actor.user_id)
         session.add(row)
         session.flush()
-        record(session, actor, "security", row.id or 0, "webhook_host.allowed", data={"host": host})
+        log_event(session, SecurityEvent.policy_change, actor, object_label=f"webhook host {host}")
     return row
 
 
