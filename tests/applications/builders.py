@@ -51,7 +51,7 @@ DAY_OF_ACTION = {
     "withdraw": APPLYING, "pass_preliminary": ASSESSING, "fail_preliminary": ASSESSING,
     "record_assessment": ASSESSING, "propose": ASSESSING, "not_propose": ASSESSING,
     "adopt": ASSESSING, "reject": ASSESSING, "approve": ASSESSING, "disapprove": ASSESSING,
-    "award": AWARDING,
+    "award": AWARDING, "uphold_objection": AWARDING,
 }  # fmt: skip
 
 _seq = itertools.count(1)
@@ -159,7 +159,8 @@ def application(
         round_id=r.id or 0, applicant_id=u.id or 0, recommender_id=recommender.id or 0,
         created_by_org_id=u.organization_id, field=u.field, city=u.city,
         name=fields.pop("name", "“红色星期五”思政课堂"), summary=fields.pop("summary", "简要事迹"),
-        deeds=fields.pop("deeds", "先进事迹材料正文"), status=status, priority=False, priority_claims=[],
+        deeds=fields.pop("deeds", "先进事迹材料正文"), status=status, priority=fields.pop("priority", False),
+        priority_claims=[],
         live_key=u.id, created_at=now, updated_at=now, **fields,
     )  # fmt: skip
     session.add(app)
@@ -202,6 +203,9 @@ class Api:
         key = (user.id or 0, clock.now())
         if key not in self._tokens:
             self._tokens[key] = factories.bearer(self.session, user)
+        # Keep the test's setup when a request fails: a refused request rolls back to here only
+        # (the test's outer transaction still undoes everything at the end).
+        self.session.commit()
         return {**self._tokens[key], **extra}
 
     def get(self, user: User, path: str, **kw: Any) -> httpx.Response:
@@ -216,5 +220,12 @@ class Api:
     def put(self, user: User, path: str, **kw: Any) -> httpx.Response:
         return self.client.put(path, headers=self.headers(user, **kw.pop("headers", {})), **kw)
 
-    def act(self, user: User, app_id: int, action: str, **body: Any) -> httpx.Response:
-        return self.post(user, f"/api/v1/applications/{app_id}/transitions", json={"action": action, **body})
+    def act(self, user: User, app_id: int, action: str, headers: dict[str, str] | None = None, **body: Any) -> httpx.Response:
+        path = f"/api/v1/applications/{app_id}/transitions"
+        return self.post(user, path, json={"action": action, **body}, headers=headers or {})
+
+
+def org_of(session: Session, u: ApplicantUnit) -> Organization:
+    found = session.get(Organization, u.organization_id)
+    assert found is not None
+    return found

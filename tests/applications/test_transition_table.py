@@ -14,6 +14,7 @@ from demosites.core.clock import clock
 from demosites.core.errors import DomainError, Forbidden
 from demosites.rounds.models import Quota
 from tests.applications import builders as b
+from tests.sites.builders import upheld_objection
 
 ROLES = ("applicant", "recommender", "assessor", "committee", "approver", "office")
 
@@ -62,6 +63,8 @@ def test_every_action_in_every_state_by_every_role(session: Session, state: Stat
     cast = b.cast_for(session, app)
     actor = b.actor_of(session, getattr(cast, role))
     app_id = app.id or 0
+    if state == Status.approved:  # uphold_objection (公示) needs an objection the office found upheld
+        upheld_objection(session, app)
     for action in transitions.RULES:
         b.set_day(b.DAY_OF_ACTION[action])
         savepoint = session.begin_nested()

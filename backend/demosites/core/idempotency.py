@@ -99,15 +99,21 @@ def _claim(
     table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = maker(table).values(**values).on_conflict_do_nothing(index_elements=["caller", "key"])
-    result = session.execute(stmt)
+    stmt = (
+        maker(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["caller", "key"])
+        .returning(table.c.id)
+    )
+    # Through the connection: an ORM-level execute reports no rowcount for this statement.
+    claimed = session.connection().execute(stmt).first()
+    if claimed is not None:
+        return int(claimed[0])
     row = session.exec(
         select(IdempotencyRecord)
         .where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
         .execution_options(populate_existing=True)
     ).one()
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        return row.id or 0
     if row.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             f"Key “{key}” was first used for {row.method} {row.path} with another body / "
