@@ -16,7 +16,9 @@ help:
 	@echo "make run    — install, build the SPA, migrate, seed demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   — install and run every test (backend on SQLite [+ PostgreSQL with TEST_DATABASE_URL], frontend, browser)"
 	@echo "make openapi — regenerate openapi/openapi.json and the SPA's typed client"
-	@echo "make lint   — ruff, mypy, vue-tsc"
+	@echo "make lint   — ruff, mypy, vue-tsc, eslint"
+	@echo "make worker — the webhook delivery worker (make run starts one beside the API)"
+	@echo "make bench  — benchmarks (figures in benchmarks/README.md)"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,7 +46,10 @@ seed: migrate
 	$(PY) -m demosites.cli seed --demo
 
 serve:
-	$(VENV)/bin/uvicorn demosites.main:app --host $(HOST) --port $(PORT) --no-access-log
+	HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+
+worker: install-backend
+	$(PY) -m demosites.integration.worker
 
 run: install build seed
 	DEMO_MODE=1 $(MAKE) --no-print-directory serve
@@ -62,16 +67,17 @@ test-backend: install-backend
 	$(VENV)/bin/pytest -p no:randomly $(PYTEST_ARGS)
 
 test-frontend: install-frontend
-	cd frontend && npm run typecheck && npm run test:unit
+	cd frontend && npm run typecheck && npm run lint && npm run test:unit
 
 test-e2e: install build
+	cd frontend && npm run size
 	scripts/ensure-browser.sh
 	scripts/e2e.sh
 
 lint: install
 	$(VENV)/bin/ruff check backend tests
 	$(VENV)/bin/mypy backend/demosites
-	cd frontend && npm run typecheck
+	cd frontend && npm run typecheck && npm run lint
 
 fmt: install-backend
 	$(VENV)/bin/ruff format backend tests
