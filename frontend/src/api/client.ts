@@ -44,7 +44,7 @@ export function onUnauthorized(handler: UnauthorizedHandler | null): void {
 }
 
 /** Paths whose 401 is an answer to show, not an expired session. */
-const NO_REDIRECT_ON_401 = ['/api/v1/auth/login', '/api/v1/me']
+const NO_REDIRECT_ON_401 = ['/api/v1/auth/login', '/api/v1/auth/login/mfa', '/api/v1/me']
 
 export const unauthorizedMiddleware: Middleware = {
   onResponse({ response, schemaPath }) {

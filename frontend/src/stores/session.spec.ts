@@ -23,9 +23,9 @@ describe('session store', () => {
   it('login sets the user and makes the first role active', async () => {
     const { store, requests } = setup({ 'POST /api/v1/auth/login': () => json(LOGIN_OK) })
 
-    const user = await store.login('office', 'secret')
+    const step = await store.login('office', 'secret')
 
-    expect(user.username).toBe('office')
+    expect(step.kind === 'done' && step.user.username).toBe('office')
     expect(store.isAuthenticated).toBe(true)
     expect(store.user?.organization.name).toBe('省委宣传部思想政治工作处')
     expect(store.activeRole).toBe('office')

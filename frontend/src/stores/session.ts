@@ -5,6 +5,12 @@ import { computed, ref } from 'vue'
 import { api as defaultApi, type ApiClient } from '@/api/client'
 import { ApiError, networkProblem, toProblem } from '@/api/problem'
 import type { Me } from '@/api/types'
+import type { LoginNotices, Restriction } from '@/stores/securityTypes'
+
+/** What a login step answers: a session (with the 等保 notices), or the second-factor step. */
+export type LoginStep =
+  | { kind: 'done'; user: Me; notices: LoginNotices }
+  | { kind: 'mfa'; mfaToken: string; expiresIn: number }
 
 /** sessionStorage key for the active role (a UI preference for this tab, not a credential). */
 export const ACTIVE_ROLE_KEY = 'ds.activeRole'
@@ -28,6 +34,13 @@ function writeStoredRole(role: string | null): void {
   }
 }
 
+const NO_NOTICES: LoginNotices = {
+  failed_attempts_since: 0,
+  password_change_required: false,
+  password_expired: false,
+  mfa_enrolment_required: false,
+}
+
 let client: ApiClient = defaultApi
 /** Tests give the store a client over a fake fetch. */
 export function useSessionClient(next: ApiClient): void {
@@ -39,10 +52,14 @@ export const useSessionStore = defineStore('session', () => {
   const activeRole = ref<string | null>(readStoredRole())
   const state = ref<LoadState>('idle')
   const loadError = ref<ApiError | null>(null)
+  /** The notices of the last login (上次登录时间, 失败次数), shown once after login. */
+  const notices = ref<LoginNotices | null>(null)
 
   const isAuthenticated = computed(() => user.value !== null)
   const roles = computed<string[]>(() => user.value?.roles ?? [])
   const hasSeveralRoles = computed(() => roles.value.length > 1)
+  /** Set while the session may only change the password or enrol TOTP (the API refuses the rest). */
+  const restriction = computed<Restriction | null>(() => user.value?.restriction ?? null)
 
   /** Keeps the active role one of the user's roles (the stored one if still valid). */
   function settleActiveRole(): void {
@@ -64,6 +81,7 @@ export const useSessionStore = defineStore('session', () => {
     writeStoredRole(null)
     state.value = 'idle'
     loadError.value = null
+    notices.value = null
   }
 
   /**
@@ -94,19 +112,43 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
-  /** Logs in; the server sets the session and CSRF cookies. Throws ApiError on failure. */
-  async function login(username: string, password: string): Promise<Me> {
+  async function post<T>(call: () => Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
     let result
     try {
-      result = await client.POST('/api/v1/auth/login', { body: { username, password } })
+      result = await call()
     } catch {
       throw new ApiError(networkProblem())
     }
     const { data, error, response } = result
     if (!data) throw new ApiError(toProblem(error, response))
+    return data
+  }
+
+  function finish(data: { user: Me; notices?: LoginNotices }): LoginStep {
     setUser(data.user)
     state.value = 'ready'
-    return data.user
+    const given = data.notices ?? NO_NOTICES
+    notices.value = given
+    return { kind: 'done', user: data.user, notices: given }
+  }
+
+  /**
+   * First login step: the password. The server either sets the session cookie (kind 'done') or,
+   * when the user has a second factor, answers a short-lived mfa_token (kind 'mfa', no cookie).
+   * Throws ApiError on failure.
+   */
+  async function login(username: string, password: string): Promise<LoginStep> {
+    const data = await post(() => client.POST('/api/v1/auth/login', { body: { username, password } }))
+    if (data.mfa_required) return { kind: 'mfa', mfaToken: data.mfa_token, expiresIn: data.expires_in }
+    return finish(data)
+  }
+
+  /** Second login step: the authenticator (or recovery) code for the first step's mfa_token. */
+  async function loginMfa(mfaToken: string, otp: string): Promise<LoginStep> {
+    const data = await post(() =>
+      client.POST('/api/v1/auth/login/mfa', { body: { mfa_token: mfaToken, otp } }),
+    )
+    return finish(data)
   }
 
   /** Logs out on the server (best effort) and always forgets the user here. */
@@ -136,8 +178,11 @@ export const useSessionStore = defineStore('session', () => {
     isAuthenticated,
     roles,
     hasSeveralRoles,
+    restriction,
+    notices,
     fetchMe,
     login,
+    loginMfa,
     logout,
     setActiveRole,
     clear,

@@ -1,0 +1,37 @@
+// Names for the API shapes of the security and integration pages, derived from the generated
+// schema (never written by hand) so they follow the spec's changes.
+import type { components } from '@/api/schema'
+
+type S = components['schemas']
+
+export type LoginNotices = S['LoginNoticesRead']
+export type LoginResponse = S['LoginResponse']
+export type MfaChallenge = S['MfaChallenge']
+export type MySecurity = S['MySecurity']
+export type TotpSetup = S['TotpSetup']
+export type SessionRead = S['SessionRead']
+export type SecurityPolicy = S['SecurityPolicy']
+export type SecurityPolicyUpdate = S['SecurityPolicyUpdate']
+export type UserSecurity = S['UserSecurityRead']
+export type UserRead = S['UserRead']
+export type UserCreate = S['UserCreate']
+export type UserContact = S['UserContact']
+export type Role = S['UserCreate']['roles'][number]
+export type OrganizationRead = S['OrganizationRead']
+export type OrganizationCreate = S['OrganizationCreate']
+export type OrgKind = S['OrganizationCreate']['kind']
+export type LoginLogEntry = S['LoginLogRead']
+export type AuditEntry = S['AuditEntryRead']
+export type SecurityEvent = S['SecurityEvent']
+export type ChainReport = S['ChainReport']
+export type ArchiveRead = S['ArchiveRead']
+export type ServiceAccount = S['ServiceAccountRead']
+export type ServiceAccountCreate = S['ServiceAccountCreate']
+export type ServiceAccountCreated = S['ServiceAccountCreated']
+export type Subscription = S['SubscriptionRead']
+export type SubscriptionCreate = S['SubscriptionCreate']
+export type SubscriptionCreated = S['SubscriptionCreated']
+export type Delivery = S['DeliveryRead']
+export type DeliveryAttempt = S['AttemptRead']
+export type AllowedHost = S['AllowedHostRead']
+export type Restriction = NonNullable<S['Me']['restriction']>
