@@ -1,7 +1,9 @@
 // English. Keys must match zh-CN.ts (checked by the type in i18n/index.ts).
 import type { Messages } from './index'
+import workflow from './workflow.en'
 
 const en: Messages = {
+  workflow,
   app: {
     title: 'Anhui Grassroots Ideological and Political Work Demonstration Sites',
     shortTitle: 'Demonstration Sites Platform',
