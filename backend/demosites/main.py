@@ -24,11 +24,13 @@ from demosites.integration import router as integration
 from demosites.integration.service import KNOWN_SCOPES, resolve_service_actor
 from demosites.rounds.router import router as rounds_router
 from demosites.security.router import router as security_router
+from demosites.sites.router import ROUTERS as sites_routers
 
 log = logging.getLogger("demosites")
 
 API_ROUTERS = [auth_router, org_router, security_router, integration.router, integration.webhooks, integration.events, ledger_router]
 API_ROUTERS += [rounds_router, applicants_router, applications_router]
+API_ROUTERS += sites_routers
 SPA_DIR = ROOT / "frontend" / "dist"
 
 

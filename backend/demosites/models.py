@@ -35,3 +35,12 @@ from demosites.security.models import (  # noqa: F401
     SecuritySetting,
     UserTotp,
 )
+from demosites.sites.models import (  # noqa: F401
+    Inspection,
+    Objection,
+    PublicityRecord,
+    PublicNotice,
+    PublicNoticeEntry,
+    Rectification,
+    Site,
+)

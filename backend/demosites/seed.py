@@ -114,3 +114,11 @@ def seed(session: Session, demo: bool) -> str | None:
 from demosites.applications.demo import seed_workflow  # noqa: E402  (after DEMO_SEEDERS exists)
 
 DEMO_SEEDERS.append(seed_workflow)
+
+from demosites.sites.demo import seed_sites  # noqa: E402  (after the workflow's: it needs the awarded round)
+
+DEMO_SEEDERS.append(seed_sites)
+
+from demosites.ledger.demo import seed_ledger  # noqa: E402  (after DEMO_SEEDERS exists)
+
+DEMO_SEEDERS.append(seed_ledger)
