@@ -507,7 +507,8 @@ def reminders(session: Session, actor: Actor, year: int | None) -> Reminders:
         missing = [k for k in InspectionKind if k not in done.get(s.id or 0, set())]
         if missing and s.awarded_on.year <= year:
             not_inspected.append(UninspectedSite(**_ref(s).model_dump(), missing=missing))
-    due_soon, overdue = [], []
+    due_soon: list[RectificationReminder] = []
+    overdue: list[RectificationReminder] = []
     for r in session.exec(
         select(Rectification)
         .where(col(Rectification.status).in_(OPEN_RECTIFICATION))
