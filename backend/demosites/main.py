@@ -20,6 +20,7 @@ from demosites.core.health import test_router
 from demosites.ledger.router import router as ledger_router
 from demosites.organizations.router import router as org_router
 from demosites.core.scopes import declare_scopes, document_scopes
+from demosites.documents.router import router as documents_router
 from demosites.integration import router as integration
 from demosites.integration.service import KNOWN_SCOPES, resolve_service_actor
 from demosites.rounds.router import router as rounds_router
@@ -29,6 +30,9 @@ from demosites.sites.router import ROUTERS as sites_routers
 log = logging.getLogger("demosites")
 
 API_ROUTERS = [auth_router, org_router, security_router, integration.router, integration.webhooks, integration.events, ledger_router]
+# documents first: its /applications/export.xlsx and /applicants/import-template.xlsx would
+# otherwise be taken for /applications/{id} and /applicants/{id}.
+API_ROUTERS += [documents_router]
 API_ROUTERS += [rounds_router, applicants_router, applications_router]
 API_ROUTERS += sites_routers
 SPA_DIR = ROOT / "frontend" / "dist"

@@ -4,7 +4,9 @@
 
 import type { Component } from 'vue'
 import {
+  Calendar,
   ChatDotSquare,
+  DataAnalysis,
   DocumentChecked,
   EditPen,
   Finished,
@@ -25,16 +27,31 @@ export interface Area {
   icon: Component
   /** Roles whose menu shows the area. */
   roles: readonly string[]
+  /** The area's page (lazy); the placeholder while none is built. */
+  component?: () => Promise<unknown>
+}
+
+const workflowPage = {
+  applications: () => import('@/pages/workflow/ApplicationsPage.vue'),
+  recommendations: () => import('@/pages/workflow/recommender/RecommendationsPage.vue'),
+  preliminary: () => import('@/pages/workflow/office/PreliminaryPage.vue'),
+  assessment: () => import('@/pages/workflow/AssessmentPage.vue'),
+  meetings: () => import('@/pages/workflow/meetings/MeetingDecisionsPage.vue'),
+  awarding: () => import('@/pages/workflow/office/AwardingPage.vue'),
+  rounds: () => import('@/pages/workflow/office/RoundsPage.vue'),
+  dashboard: () => import('@/pages/workflow/office/DashboardPage.vue'),
 }
 
 export const AREAS: readonly Area[] = [
-  { key: 'applications', label: 'menu.applications', icon: EditPen, roles: ['applicant', 'recommender', 'office'] },
-  { key: 'recommendations', label: 'menu.recommendations', icon: Promotion, roles: ['recommender', 'office'] },
-  { key: 'preliminary', label: 'menu.preliminary', icon: DocumentChecked, roles: ['office'] },
-  { key: 'assessment', label: 'menu.assessment', icon: Finished, roles: ['assessor', 'office'] },
-  { key: 'review', label: 'menu.review', icon: ChatDotSquare, roles: ['committee', 'office'] },
-  { key: 'approval', label: 'menu.approval', icon: Stamp, roles: ['approver', 'office'] },
-  { key: 'awarding', label: 'menu.awarding', icon: Trophy, roles: ['office'] },
+  { key: 'applications', label: 'menu.applications', icon: EditPen, roles: ['applicant', 'recommender', 'office'], component: workflowPage.applications },
+  { key: 'recommendations', label: 'menu.recommendations', icon: Promotion, roles: ['recommender', 'office'], component: workflowPage.recommendations },
+  { key: 'preliminary', label: 'menu.preliminary', icon: DocumentChecked, roles: ['office'], component: workflowPage.preliminary },
+  { key: 'assessment', label: 'menu.assessment', icon: Finished, roles: ['assessor', 'office'], component: workflowPage.assessment },
+  { key: 'review', label: 'menu.review', icon: ChatDotSquare, roles: ['committee', 'office'], component: workflowPage.meetings },
+  { key: 'approval', label: 'menu.approval', icon: Stamp, roles: ['approver', 'office'], component: workflowPage.meetings },
+  { key: 'awarding', label: 'menu.awarding', icon: Trophy, roles: ['office'], component: workflowPage.awarding },
+  { key: 'rounds', label: 'workflow.menu.rounds', icon: Calendar, roles: ['office'], component: workflowPage.rounds },
+  { key: 'dashboard', label: 'workflow.menu.dashboard', icon: DataAnalysis, roles: ['office'], component: workflowPage.dashboard },
   {
     key: 'sites',
     label: 'menu.sites',
@@ -42,7 +59,7 @@ export const AREAS: readonly Area[] = [
     roles: ['office', 'applicant', 'recommender', 'assessor', 'committee', 'approver', 'unit'],
   },
   { key: 'ledger', label: 'menu.ledger', icon: Notebook, roles: ['applicant', 'unit', 'recommender', 'office'] },
-  { key: 'admin', label: 'menu.admin', icon: Setting, roles: ['admin', 'sysadmin', 'secadmin', 'auditor'] },
+  { key: 'admin', label: 'menu.admin', icon: Setting, roles: ['sysadmin', 'secadmin', 'auditor'] },
 ]
 
 /** The areas the active role's menu shows, in menu order. */

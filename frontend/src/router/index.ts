@@ -4,6 +4,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw, type Router, type 
 import { AREAS } from '@/navigation/areas'
 import { useSessionStore } from '@/stores/session'
 import { i18n } from '@/i18n'
+import { workflowRoutes } from './workflow'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -44,10 +45,11 @@ export const routes: RouteRecordRaw[] = [
       ...AREAS.map<RouteRecordRaw>((area) => ({
         path: area.key,
         name: area.key,
-        component: AreaPlaceholder,
+        component: area.component ?? AreaPlaceholder,
         props: { area: area.key },
         meta: { roles: area.roles, title: area.label },
       })),
+      ...workflowRoutes,
       {
         path: 'forbidden',
         name: 'forbidden',

@@ -1,0 +1,50 @@
+"""Errors of the documents domain, each with its problem code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from demosites.core.errors import Conflict, NotFound, ValidationFailed
+
+
+class ImportInvalid(ValidationFailed):
+    """The uploaded sheet was refused whole; `errors` lists every problem by row and column."""
+
+    code, title = (
+        "import_invalid",
+        "The import was refused; nothing was imported / 导入被拒绝，未导入任何数据",
+    )
+
+    def __init__(
+        self, detail: str | None = None, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(detail, errors=errors)
+
+
+class JobNotFound(NotFound):
+    code, title = "document_job_not_found", "Document job not found / 未找到该文档任务"
+
+
+class JobNotReady(Conflict):
+    code, title = "document_job_not_ready", "The document is not ready (yet) / 文档尚未生成完成"
+
+
+class NothingToExport(Conflict):
+    code, title = "nothing_to_export", "There is nothing to put in this document / 没有可生成的内容"
+
+
+class TooManyItems(ValidationFailed):
+    code, title = "too_many_items", "Too many items for one document / 单次生成的数量过多"
+
+
+def cell_error(row: int, column: str, message: str) -> dict[str, Any]:
+    """One problem of an import, shaped like a validation error (`loc`/`msg`/`type`) and for
+    people (`row`/`column`/`message`), as the ledger import reports them."""
+    return {
+        "loc": ["row", str(row), column],
+        "msg": message,
+        "type": "import_invalid",
+        "row": row,
+        "column": column,
+        "message": message,
+    }

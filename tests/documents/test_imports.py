@@ -1,0 +1,183 @@
+"""The applicant-unit import: a template to download; the upload checked whole, imported whole
+or refused whole with every problem by row and column; a re-import creates no duplicates."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlmodel import Session, func, select
+
+from demosites.applicants.models import ApplicantUnit
+from demosites.audit.models import HistoryEntry
+from tests.applications import builders as b
+from tests.applications.builders import Api
+from tests.documents.helpers import ok
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GOOD_ROWS = [
+    ["合肥市第四十五中学", "中小学校", "合肥", None, None, None, None],
+    ["安徽大学马克思主义学院", "高校二级教学单位", "合肥市", "安徽大学", "是", None, None],
+    ["合肥百货大楼集团", "企业", "合肥", None, None, "其他", "hf_department_store"],
+    ["庐阳区杏花村街道社区", "社区", "合肥", None, None, None, None],
+    ["肥西县三河镇小河沿村", "行政村", "合肥", None, None, None, None],
+]
+
+
+def filled(api: Api, user: Any, rows: list[list[Any]]) -> bytes:
+    """The downloaded template with `rows` from row 2."""
+    resp = api.get(user, "/api/v1/applicants/import-template.xlsx")
+    assert resp.status_code == 200 and resp.headers["content-type"] == XLSX
+    wb = load_workbook(io.BytesIO(resp.content))
+    ws = wb["申报主体"]
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def upload(api: Api, user: Any, data: bytes) -> Any:
+    return api.post(user, "/api/v1/applicants/import", files={"file": ("units.xlsx", data, XLSX)})
+
+
+def units(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(ApplicantUnit)).one()
+
+
+def test_the_template_has_the_columns_drop_downs_and_instructions(
+    api: Api, session: Session
+) -> None:
+    office = b.person(session, ["office"], "office")
+    wb = load_workbook(
+        io.BytesIO(api.get(office, "/api/v1/applicants/import-template.xlsx").content)
+    )
+    ws = wb["申报主体"]
+    assert [c.value for c in ws[1]] == [
+        "单位名称*",
+        "申报主体类型*",
+        "所属城市*",
+        "所属高校",
+        "是否省属高校",
+        "企业所有制",
+        "组织代码",
+    ]
+    assert ws.freeze_panes == "A2" and ws.max_row == 1
+    assert len(ws.data_validations.dataValidation) == 4
+    assert "合費" not in [c.value for c in wb["选项"]["B"]] and "合肥" in [
+        c.value for c in wb["选项"]["B"]
+    ]
+    assert any("整表校验" in (c.value or "") for c in wb["说明"]["A"])
+    applicant = b.person(session, ["applicant"], b.org_of(session, b.unit(session)))
+    assert api.get(applicant, "/api/v1/applicants/import-template.xlsx").status_code == 403
+
+
+def test_a_sheet_with_errors_is_refused_whole_with_each_error_by_row_and_column(
+    api: Api, session: Session
+) -> None:
+    office = b.person(session, ["office"], "office")
+    rows = [
+        *GOOD_ROWS[:2],  # rows 2, 3
+        ["芜湖某企业", "企业", "芜湖", None, None, None, None],  # row 4: no ownership
+        ["铜陵某学校", "大学", "铜陵", None, None, None, None],  # row 5: not a kind
+        ["合肥市第四十五中学", "中小学校", "合肥", None, None, None, None],  # row 6: repeats row 2
+        ["合费某社区", "社区", "合費", None, None, None, None],  # row 7: not a city
+        [
+            None,
+            "行政村",
+            "六安",
+            "某大学",
+            None,
+            None,
+            None,
+        ],  # row 8: no name; a village has no university
+    ]
+    before = units(session)
+    resp = upload(api, office, filled(api, office, rows))
+    assert resp.status_code == 422, resp.text
+    body = resp.json()
+    assert body["code"] == "import_invalid"
+    got = {(e["row"], e["column"]) for e in body["errors"]}
+    assert got == {
+        (4, "企业所有制"),
+        (5, "申报主体类型"),
+        (6, "单位名称"),
+        (7, "所属城市"),
+        (8, "单位名称"),
+        (8, "所属高校"),
+    }
+    city = next(e for e in body["errors"] if e["row"] == 7)
+    assert (
+        "合費" in city["message"]
+        and city["cell"] == "C7"
+        and city["loc"] == ["row", "7", "所属城市"]
+    )
+    assert "第 2 行" in next(e for e in body["errors"] if e["row"] == 6)["message"]
+    assert units(session) == before  # nothing imported, not even the good rows
+
+
+def test_an_import_creates_units_as_the_api_does_and_a_reimport_creates_no_duplicates(
+    api: Api, session: Session
+) -> None:
+    office = b.person(session, ["office"], "office")
+    data = filled(api, office, GOOD_ROWS)
+    before = units(session)
+    result = ok(upload(api, office, data))
+    assert (result["created"], result["skipped"]) == (5, 0)
+    assert units(session) == before + 5
+    created = {
+        u["name"]: u
+        for u in ok(api.get(office, "/api/v1/applicants", params={"q": "合肥", "limit": 200}))[
+            "items"
+        ]
+    }
+    assert (
+        created["合肥市第四十五中学"]["kind"] == "primary_school"
+        and created["合肥市第四十五中学"]["field"] == "school"
+    )
+    university = ok(api.get(office, f"/api/v1/applicants/{result['created_ids'][1]}"))
+    assert (university["city"], university["university"], university["provincial_university"]) == (
+        "合肥",
+        "安徽大学",
+        True,
+    )
+    enterprise = ok(api.get(office, f"/api/v1/applicants/{result['created_ids'][2]}"))
+    assert (enterprise["ownership"], enterprise["organization_code"]) == (
+        "other",
+        "hf_department_store",
+    )
+    history = session.exec(select(func.count()).select_from(HistoryEntry).where(
+        HistoryEntry.object_type == "applicant_unit", HistoryEntry.action == "create")).one()  # fmt: skip
+    assert history >= 5  # each unit's creation is in the history, as through POST /applicants
+
+    again = ok(upload(api, office, data))
+    assert (again["created"], again["skipped"]) == (0, 5)
+    assert [s["row"] for s in again["skipped_rows"]] == [2, 3, 4, 5, 6]
+    assert {s["existing_id"] for s in again["skipped_rows"]} == set(result["created_ids"])
+    assert units(session) == before + 5
+
+
+def test_a_city_recommender_imports_units_of_its_own_city_only(api: Api, session: Session) -> None:
+    hefei = b.person(session, ["recommender"], "hefei")
+    rows = [GOOD_ROWS[0], ["芜湖市某社区", "社区", "芜湖", None, None, None, None]]
+    resp = upload(api, hefei, filled(api, hefei, rows))
+    assert resp.status_code == 422
+    assert [(e["row"], e["column"]) for e in resp.json()["errors"]] == [(3, "所属城市")]
+    assert ok(upload(api, hefei, filled(api, hefei, rows[:1])))["created"] == 1
+
+
+def test_what_is_not_the_template_is_refused(api: Api, session: Session) -> None:
+    office = b.person(session, ["office"], "office")
+    not_xlsx = upload(api, office, b"%PDF-1.4 not a workbook")
+    assert not_xlsx.status_code == 422 and not_xlsx.json()["code"] == "import_invalid"
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["名称", "城市"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    wrong = upload(api, office, buf.getvalue())
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["row"] == 1
+    empty = upload(api, office, filled(api, office, []))
+    assert empty.status_code == 422 and "没有数据行" in empty.json()["detail"]
