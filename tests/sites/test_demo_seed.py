@@ -15,10 +15,15 @@ PW = "Demo-Anhui-2026-pw"
 
 
 def _counts(session: Session) -> tuple[int, int, int]:
-    return tuple(session.exec(select(func.count()).select_from(t)).one() for t in (Site, Inspection, PublicityRecord))  # type: ignore[return-value]
+    return tuple(
+        session.exec(select(func.count()).select_from(t)).one()
+        for t in (Site, Inspection, PublicityRecord)
+    )  # type: ignore[return-value]
 
 
-def test_the_demo_has_sites_in_every_situation_and_is_idempotent(session: Session, client: TestClient) -> None:
+def test_the_demo_has_sites_in_every_situation_and_is_idempotent(
+    session: Session, client: TestClient
+) -> None:
     assert DEMO_SEEDERS.index(seed_sites) > DEMO_SEEDERS.index(seed_workflow)
     seed_demo_accounts(session, PW)
     seed_workflow(session, PW)

@@ -161,6 +161,20 @@ def test_sites_through_two_yearly_cycles_and_the_public_list(
     report = next(h for h in history if h["action"] == "submit_report")
     assert report["data"]["evidence_file_ids"] == [up.json()["id"]]
 
+    # ---- 2025: the new round confirms a carried-over site -------------------------------------
+    b.set_day(date(2025, 5, 10))
+    later = b.make_round(session, year=2025)
+    r = act(api, office, a.site_id, "confirm", round_id=later.id)
+    assert r.status_code == 200 and r.json()["status"] == "active", r.text
+    confirmed = api.get(a.owner, f"/api/v1/sites/{a.site_id}/history").json()["items"][-1]
+    assert confirmed["action"] == "confirm" and confirmed["data"]["year"] == 2025
+    r = act(api, office, a.site_id, "confirm", round_id=rnd.id)
+    assert r.status_code == 422  # its own round is no later round
+    assert (
+        act(api, office, c.site_id, "confirm", round_id=later.id).json()["code"]
+        == "invalid_transition"
+    )
+
     # ---- the public list shows exactly the active sites, without login -----------------------
     listed = client.get("/api/v1/public/sites").json()
     assert {s["plaque_no"] for s in listed["items"]} == {a.plaque_no, d.plaque_no} and listed[

@@ -59,7 +59,7 @@ def _site(session: Session, state: SiteStatus, action: str) -> tuple[Site, Inspe
     return site, insp
 
 
-def _body(action: str, inspection_id: int) -> dict[str, object]:
+def _body(action: str, inspection_id: int, later_round_id: int) -> dict[str, object]:
     body: dict[str, object] = {"action": action, "opinion": f"{action} 意见"}
     if action in ("pass", "rectify"):
         body["inspection_id"] = inspection_id
@@ -69,6 +69,8 @@ def _body(action: str, inspection_id: int) -> dict[str, object]:
         body["report"] = "整改报告"
     if action == "delist":
         body["reason"] = "negative_public_opinion"
+    if action == "confirm":
+        body["round_id"] = later_round_id
     return body
 
 
@@ -110,6 +112,7 @@ def test_every_action_in_every_state_by_every_role(
     client: TestClient, session: Session, state: SiteStatus, action: str, role: str
 ) -> None:
     site, insp = _site(session, state, action)
+    later = b.make_round(session, year=2025)
     user = _user(session, role, site)
     headers = factories.bearer(session, user)  # type: ignore[arg-type]
     status, code = _expected(state, action, role)
@@ -117,7 +120,9 @@ def test_every_action_in_every_state_by_every_role(
         offered = client.get(f"/api/v1/sites/{site.id}", headers=headers).json()["allowed_actions"]
         assert (action in offered) == (status == 200), (state, action, role, offered)
     r = client.post(
-        f"/api/v1/sites/{site.id}/transitions", json=_body(action, insp.id or 0), headers=headers
+        f"/api/v1/sites/{site.id}/transitions",
+        json=_body(action, insp.id or 0, later.id or 0),
+        headers=headers,
     )
     assert r.status_code == status, (state, action, role, r.text)
     if code:

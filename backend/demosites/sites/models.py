@@ -26,6 +26,7 @@ class SiteAction(StrEnum):
     accept_report = "accept_report"  # 整改验收通过
     refuse_report = "refuse_report"  # 整改不到位
     delist = "delist"  # 摘牌
+    confirm = "confirm"  # a later round confirms the site (每3年组织1次申报: 确认、调整、增补)
 
 
 class DelistReason(StrEnum):

@@ -82,7 +82,8 @@ class SiteTransitionRequest(_Write):
     """One action on a site. `pass`/`rectify` record an open inspection's outcome
     (`inspection_id`; `rectify` needs `deadline` and `findings`); `delist` needs `reason` and an
     `opinion` (it may also close an inspection); `submit_report` (the site's own people) needs
-    `report`; `refuse_report` needs an opinion."""
+    `report`; `refuse_report` needs an opinion; `confirm` (a later round keeps the site) needs
+    `round_id`."""
 
     action: SiteAction = Field(examples=["rectify"])
     opinion: str | None = Field(
@@ -94,6 +95,9 @@ class SiteTransitionRequest(_Write):
     deadline: date | None = Field(default=None, examples=["2026-08-31"], description="整改期限")
     reason: DelistReason | None = Field(default=None, description="摘牌 reason")
     report: str | None = Field(default=None, max_length=20_000, description="整改报告")
+    round_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="confirm: the later round"
+    )
 
 
 # ---- inspections --------------------------------------------------------------------------

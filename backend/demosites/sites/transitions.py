@@ -25,6 +25,7 @@ from demosites.core.concurrency import ANY, IfMatch
 from demosites.core.errors import DomainError, Forbidden, ValidationFailed
 from demosites.events import service as events
 from demosites.files.service import files_of
+from demosites.rounds import service as rounds
 from demosites.sites import repository
 from demosites.sites.errors import (
     DeadlinePassed,
@@ -154,6 +155,20 @@ def delist_reason_applies(ctx: Context) -> None:
     ctx.data.update(rectification_id=r.id, deadline=str(r.deadline), rectification_status=r.status)
 
 
+def later_round(ctx: Context) -> None:
+    """A round after the site's own confirms it (sites carry over from round to round)."""
+    rid = ctx.payload.round_id
+    if rid is None:
+        raise ValidationFailed("Name the confirming round (round_id) / 请指明确认的创建轮次")
+    confirming = rounds.get_round(ctx.session, rid)
+    own = rounds.get_round(ctx.session, ctx.site.round_id)
+    if confirming.year <= own.year:
+        raise ValidationFailed(
+            f"Round {confirming.year} is not after the site's {own.year} / 确认轮次须晚于授牌轮次"
+        )
+    ctx.data.update(round_id=confirming.id, year=confirming.year)
+
+
 # ---- effects -------------------------------------------------------------------------------
 
 
@@ -259,6 +274,7 @@ TABLE: tuple[Rule, ...] = (
     Rule(A.accept_report, S.rectifying, S.active, ("office",), checks=(report_submitted,), effects=(accept,)),
     Rule(A.refuse_report, S.rectifying, S.rectifying, ("office",), needs_opinion=True, checks=(report_submitted,),
          effects=(refuse,)),
+    Rule(A.confirm, S.active, S.active, ("office",), guards=(later_round,)),
     Rule(A.delist, S.active, S.delisted, **_DELIST),  # type: ignore[arg-type]
     Rule(A.delist, S.rectifying, S.delisted, **_DELIST),  # type: ignore[arg-type]
 )  # fmt: skip
