@@ -94,7 +94,9 @@ def unit(
 ) -> ApplicantUnit:
     n = next(_seq)
     name = name or f"测试申报主体{n}"
-    org = Organization(code=f"t_unit_{n}_{id(session) % 10000}", name=name, kind=OrgKind.applicant_unit, city=city)
+    org = Organization(
+        code=f"t_unit_{n}_{id(session) % 10000}", name=name, kind=OrgKind.applicant_unit, city=city
+    )
     session.add(org)
     session.flush()
     if kind == "university_unit" and university is None:
@@ -102,8 +104,12 @@ def unit(
     if kind == "enterprise" and ownership is None:
         ownership = "other"
     data = ApplicantCreate(
-        name=name, kind=kind, city=city, university=university,  # type: ignore[arg-type]
-        provincial_university=provincial_university, ownership=ownership,  # type: ignore[arg-type]
+        name=name,
+        kind=kind,
+        city=city,
+        university=university,  # type: ignore[arg-type]
+        provincial_university=provincial_university,
+        ownership=ownership,  # type: ignore[arg-type]
     )
     return attach_unit(session, org, data)
 
@@ -132,7 +138,9 @@ def cast_for(session: Session, app: Application, assign: bool = True) -> Cast:
     rec_org = session.get(Organization, app.recommender_id)
     assert rec_org is not None
     c = Cast(
-        applicant=person(session, ["applicant"], session.get(Organization, unit_row.organization_id)),  # type: ignore[arg-type]
+        applicant=person(
+            session, ["applicant"], session.get(Organization, unit_row.organization_id)
+        ),  # type: ignore[arg-type]
         recommender=person(session, ["recommender"], rec_org),
         assessor=person(session, ["assessor"], "cac"),
         committee=person(session, ["committee"], "union"),
@@ -140,7 +148,11 @@ def cast_for(session: Session, app: Application, assign: bool = True) -> Cast:
         office=person(session, ["office"], "office"),
     )
     if assign:
-        session.add(AssessmentAssignment(application_id=app.id or 0, user_id=c.assessor.id or 0, assigned_at=clock.now()))
+        session.add(
+            AssessmentAssignment(
+                application_id=app.id or 0, user_id=c.assessor.id or 0, assigned_at=clock.now()
+            )
+        )
         session.flush()
     return c
 
@@ -220,7 +232,14 @@ class Api:
     def put(self, user: User, path: str, **kw: Any) -> httpx.Response:
         return self.client.put(path, headers=self.headers(user, **kw.pop("headers", {})), **kw)
 
-    def act(self, user: User, app_id: int, action: str, headers: dict[str, str] | None = None, **body: Any) -> httpx.Response:
+    def act(
+        self,
+        user: User,
+        app_id: int,
+        action: str,
+        headers: dict[str, str] | None = None,
+        **body: Any,
+    ) -> httpx.Response:
         path = f"/api/v1/applications/{app_id}/transitions"
         return self.post(user, path, json={"action": action, **body}, headers=headers or {})
 

@@ -39,7 +39,12 @@ def _call(api: Api, user: User, method: str, path: str, body: object) -> object:
     if method == "PUT":
         return api.put(user, path, json=body)
     if method == "UPLOAD":
-        return api.post(user, path, files={"file": ("x.pdf", b"%PDF-1.4 x", "application/pdf")}, data={"purpose": "deeds"})
+        return api.post(
+            user,
+            path,
+            files={"file": ("x.pdf", b"%PDF-1.4 x", "application/pdf")},
+            data={"purpose": "deeds"},
+        )
     return api.post(user, path, json=body)
 
 
@@ -61,7 +66,9 @@ OUTSIDERS = (
 
 
 @pytest.mark.parametrize(("who", "state"), OUTSIDERS, ids=[o[0] for o in OUTSIDERS])
-def test_an_outsider_gets_404_from_every_application_endpoint(api: Api, session: Session, who: str, state: Status) -> None:
+def test_an_outsider_gets_404_from_every_application_endpoint(
+    api: Api, session: Session, who: str, state: Status
+) -> None:
     b.set_day(b.BEFORE)
     r = b.make_round(session)
     b.set_day(b.APPLYING if state in (Status.draft, Status.submitted) else b.ASSESSING)
@@ -71,14 +78,20 @@ def test_an_outsider_gets_404_from_every_application_endpoint(api: Api, session:
     stored = files.store_upload(session, SYSTEM, UploadFile(io.BytesIO(b"%PDF-1.4 secret"), filename="s.pdf"),
                                 "application", app.id or 0, "deeds")  # fmt: skip
     outsider = {
-        "applicant_of_another_unit": lambda: b.person(session, ["applicant"], b.org_of(session, b.unit(session))),
+        "applicant_of_another_unit": lambda: b.person(
+            session, ["applicant"], b.org_of(session, b.unit(session))
+        ),
         "recommender_of_another_city": lambda: b.person(session, ["recommender"], "wuhu"),
         "own_recommender": lambda: b.person(session, ["recommender"], hefei),
         "unassigned_assessor": lambda: b.person(session, ["assessor"], "cac"),
         "committee": lambda: b.person(session, ["committee"], "union"),
         "approver": lambda: b.person(session, ["approver"], "office"),
     }[who]()
-    roles = {role for role in ("applicant", "recommender", "assessor", "committee", "approver") if role in who}
+    roles = {
+        role
+        for role in ("applicant", "recommender", "assessor", "committee", "approver")
+        if role in who
+    }
     for method, template, body, admitted in ENDPOINTS:
         path = template.format(id=app.id, file_id=stored.id)
         resp = _call(api, outsider, method, path, _fill(body, app.id or 0))
@@ -94,17 +107,28 @@ def test_each_role_sees_exactly_its_scope_in_the_list(api: Api, session: Session
     r = b.make_round(session)
     b.set_day(b.ASSESSING)
     hefei = b.org(session, "hefei")
-    apps = {s: b.application(session, r, b.unit(session, "community", "合肥"), hefei, s) for s in Status}
+    apps = {
+        s: b.application(session, r, b.unit(session, "community", "合肥"), hefei, s) for s in Status
+    }
     cast = b.cast_for(session, apps[Status.preliminary_passed])
     office = b.person(session, ["office"], "office")
 
     def seen(user: User) -> set[str]:
-        items = api.get(user, "/api/v1/applications", params={"round_id": r.id, "limit": 200}).json()["items"]
+        items = api.get(
+            user, "/api/v1/applications", params={"round_id": r.id, "limit": 200}
+        ).json()["items"]
         return {i["status"] for i in items}
 
     assert seen(office) == {str(s) for s in Status}
     assert seen(cast.recommender) == {str(s) for s in Status} - {"draft"}
     assert seen(cast.assessor) == {"preliminary_passed"}
-    assert seen(cast.committee) == {"proposed", "candidate", "review_rejected", "approved", "approval_rejected", "awarded"}
+    assert seen(cast.committee) == {
+        "proposed",
+        "candidate",
+        "review_rejected",
+        "approved",
+        "approval_rejected",
+        "awarded",
+    }
     assert seen(cast.approver) == {"candidate", "approved", "approval_rejected", "awarded"}
     assert seen(cast.applicant) == {"preliminary_passed"}

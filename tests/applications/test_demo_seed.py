@@ -37,7 +37,9 @@ def test_the_demo_seed_shows_every_stage_and_runs_twice(session: Session) -> Non
     assert current_phase(this_year, clock.today()) == Phase.application
     for code in ("hf_school", "wh_community", "aq_village", "ahu_marx", "ah_energy", "hf_private"):
         org = session.exec(select(Organization).where(Organization.code == code)).one()
-        assert session.exec(select(ApplicantUnit).where(ApplicantUnit.organization_id == org.id)).first()
+        assert session.exec(
+            select(ApplicantUnit).where(ApplicantUnit.organization_id == org.id)
+        ).first()
     seed_workflow(session, PW)
     assert _counts(session) == counts
     assert verify_chain(session) == []

@@ -30,19 +30,25 @@ def _fire(client: TestClient, calls: list[tuple[str, dict[str, Any], dict[str, s
         return list(pool.map(one, calls))
 
 
-def _submitted_apps(fresh_engine: Engine, recommender: str, units: list[dict[str, Any]]) -> tuple[list[int], dict[str, str], int]:
+def _submitted_apps(
+    fresh_engine: Engine, recommender: str, units: list[dict[str, Any]]
+) -> tuple[list[int], dict[str, str], int]:
     with Session(fresh_engine) as s:
         b.set_day(b.BEFORE)
         r = b.make_round(s)
         rec_org = b.org(s, recommender)
-        ids = [b.application(s, r, b.unit(s, **u), rec_org, Status.submitted).id or 0 for u in units]
+        ids = [
+            b.application(s, r, b.unit(s, **u), rec_org, Status.submitted).id or 0 for u in units
+        ]
         b.set_day(b.APPLYING)
         headers = factories.bearer(s, factories.user(s, ["recommender"], rec_org))
         s.commit()
         return ids, headers, r.id or 0
 
 
-def _board_matches(fresh_engine: Engine, round_id: int, recommender: str, field: str, limit: int) -> None:
+def _board_matches(
+    fresh_engine: Engine, round_id: int, recommender: str, field: str, limit: int
+) -> None:
     with Session(fresh_engine) as s:
         rec_org = b.org(s, recommender)
         quota = s.exec(select(Quota).where(Quota.round_id == round_id, Quota.recommender_id == rec_org.id,
@@ -53,8 +59,13 @@ def _board_matches(fresh_engine: Engine, round_id: int, recommender: str, field:
         assert all(a.quota_id == quota.id for a in recommended)
 
 
-def test_25_concurrent_recommendations_at_a_quota_of_10(fresh_engine: Engine, live_client: TestClient) -> None:
-    units = [{"kind": "university_unit", "city": "合肥", "provincial_university": True} for _ in range(25)]
+def test_25_concurrent_recommendations_at_a_quota_of_10(
+    fresh_engine: Engine, live_client: TestClient
+) -> None:
+    units = [
+        {"kind": "university_unit", "city": "合肥", "provincial_university": True}
+        for _ in range(25)
+    ]
     ids, headers, round_id = _submitted_apps(fresh_engine, "edu", units)
     answers = _fire(live_client, [(f"/api/v1/applications/{i}/transitions",
                                    {"action": "recommend", "opinion": "同意推荐"}, headers) for i in ids])  # fmt: skip
@@ -66,7 +77,9 @@ def test_25_concurrent_recommendations_at_a_quota_of_10(fresh_engine: Engine, li
     assert (edu["used"], edu["left"]) == (10, 0)
 
 
-def test_5_concurrent_recommendations_at_a_city_field_quota_of_1(fresh_engine: Engine, live_client: TestClient) -> None:
+def test_5_concurrent_recommendations_at_a_city_field_quota_of_1(
+    fresh_engine: Engine, live_client: TestClient
+) -> None:
     units = [{"kind": "community", "city": "合肥"} for _ in range(5)]
     ids, headers, round_id = _submitted_apps(fresh_engine, "hefei", units)
     answers = _fire(live_client, [(f"/api/v1/applications/{i}/transitions",
@@ -86,9 +99,19 @@ def test_20_parallel_posts_with_one_idempotency_key_create_one_object(
         b.set_day(b.APPLYING)
         headers = factories.bearer(s, factories.user(s, ["recommender"], "anqing"))
         s.commit()
-        body = {"round_id": r.id, "applicant_id": u.id, "name": "石关村村民议事厅", "summary": "事迹"}
-    answers = _fire(live_client, [("/api/v1/applications", body, {**headers, "Idempotency-Key": "same-key-1"})] * 20)
-    assert {a.status_code for a in answers} == {201}, [a.text for a in answers if a.status_code != 201]
+        body = {
+            "round_id": r.id,
+            "applicant_id": u.id,
+            "name": "石关村村民议事厅",
+            "summary": "事迹",
+        }
+    answers = _fire(
+        live_client,
+        [("/api/v1/applications", body, {**headers, "Idempotency-Key": "same-key-1"})] * 20,
+    )
+    assert {a.status_code for a in answers} == {201}, [
+        a.text for a in answers if a.status_code != 201
+    ]
     assert len({a.content for a in answers}) == 1
     assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 19
     with Session(fresh_engine) as s:

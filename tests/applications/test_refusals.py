@@ -31,7 +31,13 @@ def _setup(session: Session) -> tuple[Any, Any, Any]:
 
 
 def _file(api: Api, who: Any, round_id: int, unit_id: int | None = None, **extra: Any) -> Any:
-    body = {"round_id": round_id, "name": "思政示范点", "summary": "简要事迹", "deeds": "事迹", **extra}
+    body = {
+        "round_id": round_id,
+        "name": "思政示范点",
+        "summary": "简要事迹",
+        "deeds": "事迹",
+        **extra,
+    }
     if unit_id is not None:
         body["applicant_id"] = unit_id
     return api.post(who, "/api/v1/applications", json=body)
@@ -55,7 +61,9 @@ def test_wrong_state_is_an_invalid_transition(api: Api, session: Session) -> Non
     _code(api.act(rec, app["id"], "withdraw"), 409, "invalid_transition")
 
 
-def test_a_closed_phase_is_refused_until_the_office_records_an_exception(api: Api, session: Session) -> None:
+def test_a_closed_phase_is_refused_until_the_office_records_an_exception(
+    api: Api, session: Session
+) -> None:
     r, hefei, rec = _setup(session)
     u = b.unit(session, "primary_school", "合肥")
     app = b.application(session, r, u, hefei, Status.submitted)
@@ -79,8 +87,12 @@ def test_a_closed_phase_is_refused_until_the_office_records_an_exception(api: Ap
 
 def test_no_quota_left_is_quota_exceeded_and_withdraw_frees_it(api: Api, session: Session) -> None:
     r, hefei, rec = _setup(session)
-    first = b.application(session, r, b.unit(session, "primary_school", "合肥"), hefei, Status.submitted)
-    second = b.application(session, r, b.unit(session, "university_unit", "合肥"), hefei, Status.submitted)
+    first = b.application(
+        session, r, b.unit(session, "primary_school", "合肥"), hefei, Status.submitted
+    )
+    second = b.application(
+        session, r, b.unit(session, "university_unit", "合肥"), hefei, Status.submitted
+    )
     assert api.act(rec, first.id, "recommend", opinion="同意").status_code == 200
     _code(api.act(rec, second.id, "recommend", opinion="同意"), 409, "quota_exceeded")
     assert api.act(rec, first.id, "withdraw").status_code == 200
@@ -99,14 +111,25 @@ def test_units_outside_a_rule_are_not_eligible(api: Api, session: Session) -> No
     _code(_file(api, rec, r.id, pu.id), 409, "not_eligible")  # and 省属高校 to 省委教育工委
     fic = b.person(session, ["recommender"], "fic")
     other = b.unit(session, "enterprise", "合肥", ownership="other")
-    _code(_file(api, fic, r.id, other.id), 409, "not_eligible")  # 省工商联 recommends private firms only
+    _code(
+        _file(api, fic, r.id, other.id), 409, "not_eligible"
+    )  # 省工商联 recommends private firms only
     wuhu = b.unit(session, "community", "芜湖")
-    assert api.post(rec, "/api/v1/applicants", json={"name": "芜湖社区", "kind": "community", "city": "芜湖"}).status_code == 403
+    assert (
+        api.post(
+            rec,
+            "/api/v1/applicants",
+            json={"name": "芜湖社区", "kind": "community", "city": "芜湖"},
+        ).status_code
+        == 403
+    )
     got = _file(api, rec, r.id, wuhu.id)
     assert got.status_code == 404  # another city's unit is not even visible to 合肥
 
 
-def test_a_second_live_application_is_a_duplicate_also_through_another_recommender(api: Api, session: Session) -> None:
+def test_a_second_live_application_is_a_duplicate_also_through_another_recommender(
+    api: Api, session: Session
+) -> None:
     r, hefei, rec = _setup(session)
     private = b.unit(session, "enterprise", "合肥", ownership="private")
     assert _file(api, rec, r.id, private.id).status_code == 201
@@ -120,7 +143,9 @@ def test_a_second_live_application_is_a_duplicate_also_through_another_recommend
     assert _file(api, fic, r.id, private.id).status_code == 201
 
 
-def test_an_assessor_from_the_recommending_body_has_a_conflict_of_interest(api: Api, session: Session) -> None:
+def test_an_assessor_from_the_recommending_body_has_a_conflict_of_interest(
+    api: Api, session: Session
+) -> None:
     r, _hefei, _rec = _setup(session)
     edu = b.org(session, "edu")
     app = b.application(session, r, b.unit(session, "university_unit", "合肥", provincial_university=True), edu,
@@ -131,26 +156,44 @@ def test_an_assessor_from_the_recommending_body_has_a_conflict_of_interest(api: 
     _code(api.put(office, f"/api/v1/applications/{app.id}/assessors", json={"user_ids": [edu_staff.id]}),
           409, "conflict_of_interest")  # fmt: skip
     # Even if an assignment exists (assigned before a move), recording is refused.
-    session.add(AssessmentAssignment(application_id=app.id, user_id=edu_staff.id, assigned_at=clock.now()))
+    session.add(
+        AssessmentAssignment(application_id=app.id, user_id=edu_staff.id, assigned_at=clock.now())
+    )
     session.flush()
     body = b.payload_for("record_assessment", r, session)
-    _code(api.post(edu_staff, f"/api/v1/applications/{app.id}/transitions", json=body), 409, "conflict_of_interest")
+    _code(
+        api.post(edu_staff, f"/api/v1/applications/{app.id}/transitions", json=body),
+        409,
+        "conflict_of_interest",
+    )
     plain = b.person(session, ["recommender"], "hefei")
     _code(api.put(office, f"/api/v1/applications/{app.id}/assessors", json={"user_ids": [plain.id]}),
           422, "validation_error")  # fmt: skip
 
 
-def test_missing_opinions_scores_and_meetings_are_validation_errors(api: Api, session: Session) -> None:
+def test_missing_opinions_scores_and_meetings_are_validation_errors(
+    api: Api, session: Session
+) -> None:
     r, hefei, rec = _setup(session)
-    app = b.application(session, r, b.unit(session, "primary_school", "合肥"), hefei, Status.submitted)
+    app = b.application(
+        session, r, b.unit(session, "primary_school", "合肥"), hefei, Status.submitted
+    )
     _code(api.act(rec, app.id, "recommend"), 422, "validation_error")
     _code(api.act(rec, app.id, "return", opinion="   "), 422, "validation_error")
     _code(api.act(rec, app.id, "teleport"), 422, "validation_error")
-    _code(api.act(rec, app.id, "recommend", opinion="同意", meeting_id=2**40), 422, "validation_error")
+    _code(
+        api.act(rec, app.id, "recommend", opinion="同意", meeting_id=2**40), 422, "validation_error"
+    )
     b.set_day(b.ASSESSING)
-    cand = b.application(session, r, b.unit(session, "community", "合肥"), hefei, Status.preliminary_passed)
+    cand = b.application(
+        session, r, b.unit(session, "community", "合肥"), hefei, Status.preliminary_passed
+    )
     cast = b.cast_for(session, cand)
-    _code(api.act(cast.assessor, cand.id, "record_assessment", opinion="属实"), 422, "validation_error")
+    _code(
+        api.act(cast.assessor, cand.id, "record_assessment", opinion="属实"),
+        422,
+        "validation_error",
+    )
     prop = b.application(session, r, b.unit(session, "village", "合肥"), hefei, Status.proposed)
     _code(api.act(cast.committee, prop.id, "adopt"), 422, "validation_error")
     wrong_kind = b.meeting(session, r, "approval")
@@ -160,7 +203,14 @@ def test_missing_opinions_scores_and_meetings_are_validation_errors(api: Api, se
 def test_an_incomplete_form_cannot_be_submitted(api: Api, session: Session) -> None:
     r, hefei, rec = _setup(session)
     u = b.unit(session, "primary_school", "合肥")
-    app = _file(api, rec, r.id, u.id, summary="", priority_claims=[{"kind": "media_report", "description": "省报报道"}]).json()
+    app = _file(
+        api,
+        rec,
+        r.id,
+        u.id,
+        summary="",
+        priority_claims=[{"kind": "media_report", "description": "省报报道"}],
+    ).json()
     assert app["priority"] is True
     body = _code(api.act(rec, app["id"], "submit"), 422, "validation_error")
     assert "summary" in body["detail"] and "media_report" in body["detail"]

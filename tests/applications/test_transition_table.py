@@ -22,7 +22,8 @@ ROLES = ("applicant", "recommender", "assessor", "committee", "approver", "offic
 def _readable(role: str, state: Status) -> bool:
     return {
         "applicant": True,
-        "recommender": state != Status.draft,  # drafts are the unit's own work (filed by the unit here)
+        "recommender": state
+        != Status.draft,  # drafts are the unit's own work (filed by the unit here)
         "assessor": True,  # assigned
         "committee": state in COMMITTEE_STATES,
         "approver": state in APPROVER_STATES,
@@ -49,21 +50,29 @@ def test_the_table_has_one_rule_per_action_and_reaches_every_state() -> None:
 
 @pytest.mark.parametrize("state", list(Status))
 @pytest.mark.parametrize("role", ROLES)
-def test_every_action_in_every_state_by_every_role(session: Session, state: Status, role: str) -> None:
+def test_every_action_in_every_state_by_every_role(
+    session: Session, state: Status, role: str
+) -> None:
     b.set_day(b.BEFORE)
     r = b.make_round(session)
     u = b.unit(session, "primary_school", "合肥")
     hefei = b.org(session, "hefei")
-    quota = session.query(Quota).filter_by(round_id=r.id, recommender_id=hefei.id, field="school").one()
+    quota = (
+        session.query(Quota).filter_by(round_id=r.id, recommender_id=hefei.id, field="school").one()
+    )
     recommended_or_later = state not in (Status.draft, Status.submitted, Status.not_recommended)
     if recommended_or_later:
         quota.used = 1
         session.add(quota)
-    app = b.application(session, r, u, hefei, state, quota_id=quota.id if recommended_or_later else None)
+    app = b.application(
+        session, r, u, hefei, state, quota_id=quota.id if recommended_or_later else None
+    )
     cast = b.cast_for(session, app)
     actor = b.actor_of(session, getattr(cast, role))
     app_id = app.id or 0
-    if state == Status.approved:  # uphold_objection (公示) needs an objection the office found upheld
+    if (
+        state == Status.approved
+    ):  # uphold_objection (公示) needs an objection the office found upheld
         upheld_objection(session, app)
     for action in transitions.RULES:
         b.set_day(b.DAY_OF_ACTION[action])

@@ -37,17 +37,46 @@ def test_a_whole_round_from_drafts_to_84_plaques(api: Api, session: Session) -> 
     plan: list[tuple[str, dict]] = []  # (recommender code, applicant body)
     for city in CITIES:
         for _field, kind, extra in CITY_UNITS:
-            plan.append((CITY_CODES[city], {"name": f"{city}{kind}示范单位", "kind": kind, "city": city, **extra}))
+            plan.append(
+                (
+                    CITY_CODES[city],
+                    {"name": f"{city}{kind}示范单位", "kind": kind, "city": city, **extra},
+                )
+            )
     for i in range(10):
         plan.append(("edu", {"name": f"省属高校{i}马克思主义学院", "kind": "university_unit", "city": "合肥",
                              "university": f"省属高校{i}", "provincial_university": True}))  # fmt: skip
     for i in range(5):
-        plan.append(("sasac", {"name": f"省属国企{i}", "kind": "enterprise", "city": "合肥", "ownership": "provincial_soe"}))
+        plan.append(
+            (
+                "sasac",
+                {
+                    "name": f"省属国企{i}",
+                    "kind": "enterprise",
+                    "city": "合肥",
+                    "ownership": "provincial_soe",
+                },
+            )
+        )
     for i in range(5):
-        plan.append(("fic", {"name": f"民营企业{i}", "kind": "enterprise", "city": "芜湖", "ownership": "private"}))
-    units = [(rec, _ok(api.post(office, "/api/v1/applicants", json=body), 201)) for rec, body in plan]
+        plan.append(
+            (
+                "fic",
+                {
+                    "name": f"民营企业{i}",
+                    "kind": "enterprise",
+                    "city": "芜湖",
+                    "ownership": "private",
+                },
+            )
+        )
+    units = [
+        (rec, _ok(api.post(office, "/api/v1/applicants", json=body), 201)) for rec, body in plan
+    ]
 
-    recommenders = {code: b.person(session, ["recommender"], code) for code in {rec for rec, _ in plan}}
+    recommenders = {
+        code: b.person(session, ["recommender"], code) for code in {rec for rec, _ in plan}
+    }
     b.set_day(b.APPLYING)
     app_ids: list[int] = []
     for rec, unit in units:
@@ -62,7 +91,13 @@ def test_a_whole_round_from_drafts_to_84_plaques(api: Api, session: Session) -> 
         app_ids.append(app["id"])
     board = _ok(api.get(office, f"/api/v1/rounds/{rnd['id']}/quotas"))
     assert all(q["used"] == q["limit"] and q["left"] == 0 for q in board["items"])
-    listed = _ok(api.get(office, "/api/v1/applications", params={"round_id": rnd["id"], "status": "recommended", "limit": 200}))
+    listed = _ok(
+        api.get(
+            office,
+            "/api/v1/applications",
+            params={"round_id": rnd["id"], "status": "recommended", "limit": 200},
+        )
+    )
     assert listed["total"] == 84
 
     # 考核审批: 初审, assessment teams, 考核, proposal, review meeting, 部务会.
@@ -71,16 +106,34 @@ def test_a_whole_round_from_drafts_to_84_plaques(api: Api, session: Session) -> 
     committee = b.person(session, ["committee"], "union")
     approver = b.person(session, ["approver"], "office")
     batch = "/api/v1/applications/transitions"
-    passed = _ok(api.post(office, batch, json={"action": "pass_preliminary", "application_ids": app_ids, "opinion": "符合条件"}))
-    assert passed["total"] == 84 and {a["status"] for a in passed["items"]} == {"preliminary_passed"}
+    passed = _ok(
+        api.post(
+            office,
+            batch,
+            json={"action": "pass_preliminary", "application_ids": app_ids, "opinion": "符合条件"},
+        )
+    )
+    assert passed["total"] == 84 and {a["status"] for a in passed["items"]} == {
+        "preliminary_passed"
+    }
     for app_id in app_ids:
-        _ok(api.put(office, f"/api/v1/applications/{app_id}/assessors", json={"user_ids": [assessor.id]}))
+        _ok(
+            api.put(
+                office, f"/api/v1/applications/{app_id}/assessors", json={"user_ids": [assessor.id]}
+            )
+        )
         assert _ok(api.act(assessor, app_id, "record_assessment", opinion="考核属实", visit_date="2022-09-10",
                            scores={"political": 90, "contemporary": 85, "effective": 88, "exemplary": 92}))["status"] == "assessed"  # fmt: skip
     _ok(api.post(office, batch, json={"action": "propose", "application_ids": app_ids}))
     review = _ok(api.post(office, f"/api/v1/rounds/{rnd['id']}/meetings",
                           json={"kind": "review", "held_on": "2022-10-20", "reference": "评审会", "attendees": ["甲", "乙"]}), 201)  # fmt: skip
-    _ok(api.post(committee, batch, json={"action": "adopt", "application_ids": app_ids, "meeting_id": review["id"]}))
+    _ok(
+        api.post(
+            committee,
+            batch,
+            json={"action": "adopt", "application_ids": app_ids, "meeting_id": review["id"]},
+        )
+    )
     meeting = _ok(api.post(office, f"/api/v1/rounds/{rnd['id']}/meetings",
                            json={"kind": "approval", "held_on": "2022-11-05", "reference": "第32次部务会"}), 201)  # fmt: skip
     _ok(api.post(approver, batch, json={"action": "approve", "application_ids": app_ids, "meeting_id": meeting["id"],
@@ -94,8 +147,16 @@ def test_a_whole_round_from_drafts_to_84_plaques(api: Api, session: Session) -> 
     assert all(a["awarded_at"] for a in awarded["items"])
 
     one = _ok(api.get(office, f"/api/v1/applications/{app_ids[0]}"))
-    assert [o["stage"] for o in one["opinions"]] == ["recommendation", "preliminary", "assessment", "review", "approval"]
-    assert one["opinions"][0]["opinion"] == "同意推荐" and one["opinions"][0]["date"] == "2022-07-01"
+    assert [o["stage"] for o in one["opinions"]] == [
+        "recommendation",
+        "preliminary",
+        "assessment",
+        "review",
+        "approval",
+    ]
+    assert (
+        one["opinions"][0]["opinion"] == "同意推荐" and one["opinions"][0]["date"] == "2022-07-01"
+    )
     assert one["scores"]["political"] == 90 and one["visit_date"] == "2022-09-10"
     steps = _ok(api.get(office, f"/api/v1/applications/{app_ids[0]}/history"))["items"]
     assert [(h["action"], h["actor_role"]) for h in steps if h["to_state"] != h["from_state"]] == [
@@ -105,9 +166,17 @@ def test_a_whole_round_from_drafts_to_84_plaques(api: Api, session: Session) -> 
     ]  # fmt: skip
     stats = _ok(api.get(office, f"/api/v1/rounds/{rnd['id']}/stats"))
     assert stats["total"] == 84 and stats["by_status"] == [{"key": "awarded", "count": 84}]
-    assert {c["key"]: c["count"] for c in stats["by_field"]} == {"school": 26, "enterprise": 26, "community": 16, "rural": 16}
+    assert {c["key"]: c["count"] for c in stats["by_field"]} == {
+        "school": 26,
+        "enterprise": 26,
+        "community": 16,
+        "rural": 16,
+    }
     awarded_events = session.exec(
-        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.event_type == "application.awarded",
-                                                            col(OutboxEvent.object_id).in_(app_ids))  # fmt: skip
+        select(func.count())
+        .select_from(OutboxEvent)
+        .where(
+            OutboxEvent.event_type == "application.awarded", col(OutboxEvent.object_id).in_(app_ids)
+        )  # fmt: skip
     ).one()
     assert awarded_events == 84

@@ -15,7 +15,11 @@ from demosites.rounds.models import Phase
 from tests.applications import builders as b
 from tests.applications.builders import Api
 
-ROUND = {"year": 2022, "name": "2022年度示范点创建", **{k: str(v) for k, v in b.WINDOWS_2022.items()}}
+ROUND = {
+    "year": 2022,
+    "name": "2022年度示范点创建",
+    **{k: str(v) for k, v in b.WINDOWS_2022.items()},
+}
 
 
 def _round(api: Api, office: object) -> dict:
@@ -28,11 +32,19 @@ def _round(api: Api, office: object) -> dict:
 def test_a_new_round_copies_the_notices_quota_rules(api: Api, session: Session) -> None:
     office = b.person(session, ["office"], "office")
     rnd = _round(api, office)
-    board = {(q["recommender_code"], q["field"]): q for q in api.get(office, f"/api/v1/rounds/{rnd['id']}/quotas").json()["items"]}
+    board = {
+        (q["recommender_code"], q["field"]): q
+        for q in api.get(office, f"/api/v1/rounds/{rnd['id']}/quotas").json()["items"]
+    }
     assert board[("hefei", "school")]["limit"] == 1 and board[("xuancheng", "rural")]["limit"] == 1
     assert board[("edu", "school")]["limit"] == 10
-    assert board[("edu", "school")]["eligibility"] == {"kinds": ["university_unit"], "provincial_university": True}
-    assert board[("sasac", "enterprise")]["limit"] == 5 and board[("fic", "enterprise")]["limit"] == 5
+    assert board[("edu", "school")]["eligibility"] == {
+        "kinds": ["university_unit"],
+        "provincial_university": True,
+    }
+    assert (
+        board[("sasac", "enterprise")]["limit"] == 5 and board[("fic", "enterprise")]["limit"] == 5
+    )
     assert board[("fic", "enterprise")]["eligibility"]["ownership"] == ["private"]
     assert len([k for k in board if k[0] == "hefei"]) == 4
     assert rnd["current_phase"] == "not_started" and rnd["quota_rules_editable"] is True
@@ -64,11 +76,17 @@ def test_windows_must_not_overlap(api: Api, session: Session) -> None:
     bad = api.post(office, "/api/v1/rounds", json={**ROUND, "assessment_start": "2022-08-10"})
     assert bad.status_code == 422 and "assessment_start" in bad.json()["detail"]
     rnd = _round(api, office)
-    moved = api.patch(office, f"/api/v1/rounds/{rnd['id']}", json={"awarding_start": "2022-11-01", "reason": "提前"})
+    moved = api.patch(
+        office,
+        f"/api/v1/rounds/{rnd['id']}",
+        json={"awarding_start": "2022-11-01", "reason": "提前"},
+    )
     assert moved.status_code == 422
 
 
-def test_moving_a_window_needs_a_reason_and_the_history_keeps_it(api: Api, session: Session) -> None:
+def test_moving_a_window_needs_a_reason_and_the_history_keeps_it(
+    api: Api, session: Session
+) -> None:
     office = b.person(session, ["office"], "office")
     rnd = _round(api, office)
     path = f"/api/v1/rounds/{rnd['id']}"
@@ -89,15 +107,23 @@ def test_moving_a_window_needs_a_reason_and_the_history_keeps_it(api: Api, sessi
     assert api.patch(rec, path, json={"name": "x"}).status_code == 403
 
 
-def test_quota_rules_change_only_before_the_application_window_opens(api: Api, session: Session) -> None:
+def test_quota_rules_change_only_before_the_application_window_opens(
+    api: Api, session: Session
+) -> None:
     office = b.person(session, ["office"], "office")
     rnd = _round(api, office)
     board = api.get(office, f"/api/v1/rounds/{rnd['id']}/quotas").json()["items"]
     edu = next(q for q in board if q["recommender_code"] == "edu")
     path = f"/api/v1/rounds/{rnd['id']}/quotas/{edu['id']}"
-    changed = api.patch(office, path, json={"limit": 12, "eligibility": {"kinds": ["university_unit"]}})
+    changed = api.patch(
+        office, path, json={"limit": 12, "eligibility": {"kinds": ["university_unit"]}}
+    )
     assert changed.status_code == 200 and changed.json()["limit"] == 12
-    assert changed.json()["eligibility"] == {"scope": "any", "kinds": ["university_unit"], "exclude": []}
+    assert changed.json()["eligibility"] == {
+        "scope": "any",
+        "kinds": ["university_unit"],
+        "exclude": [],
+    }
     bad = api.patch(office, path, json={"eligibility": {"kinds": ["castle"]}})
     assert bad.status_code == 422
     civil = session.query(Organization).filter_by(code="civil").one()
@@ -116,18 +142,34 @@ def test_eligibility_rules_read_as_the_notice(session: Session) -> None:
                    "exclude": ["provincial_university", "provincial_soe"]}  # fmt: skip
 
     def unit(**kw: object) -> ApplicantUnit:
-        return ApplicantUnit(organization_id=0, name="u", created_at=b.clock.now(), **{"city": "合肥", **kw})  # type: ignore[arg-type]
+        return ApplicantUnit(
+            organization_id=0, name="u", created_at=b.clock.now(), **{"city": "合肥", **kw}
+        )  # type: ignore[arg-type]
 
     assert service.admits(city_school, unit(kind="primary_school", field="school"), hefei)
-    assert not service.admits(city_school, unit(kind="primary_school", field="school", city="芜湖"), hefei)
-    assert service.admits(city_school, unit(kind="university_unit", field="school", provincial_university=False), hefei)
-    assert not service.admits(city_school, unit(kind="university_unit", field="school", provincial_university=True), hefei)
+    assert not service.admits(
+        city_school, unit(kind="primary_school", field="school", city="芜湖"), hefei
+    )
+    assert service.admits(
+        city_school,
+        unit(kind="university_unit", field="school", provincial_university=False),
+        hefei,
+    )
+    assert not service.admits(
+        city_school, unit(kind="university_unit", field="school", provincial_university=True), hefei
+    )
     fic = {"kinds": ["enterprise"], "ownership": ["private"]}
-    assert service.admits(fic, unit(kind="enterprise", field="enterprise", ownership="private", city="芜湖"), hefei)
-    assert not service.admits(fic, unit(kind="enterprise", field="enterprise", ownership="provincial_soe"), hefei)
+    assert service.admits(
+        fic, unit(kind="enterprise", field="enterprise", ownership="private", city="芜湖"), hefei
+    )
+    assert not service.admits(
+        fic, unit(kind="enterprise", field="enterprise", ownership="provincial_soe"), hefei
+    )
 
 
-def test_meetings_are_recorded_by_the_office_and_read_by_the_meetings(api: Api, session: Session) -> None:
+def test_meetings_are_recorded_by_the_office_and_read_by_the_meetings(
+    api: Api, session: Session
+) -> None:
     office = b.person(session, ["office"], "office")
     rnd = _round(api, office)
     path = f"/api/v1/rounds/{rnd['id']}/meetings"
@@ -136,9 +178,24 @@ def test_meetings_are_recorded_by_the_office_and_read_by_the_meetings(api: Api, 
     assert m.status_code == 201 and m.json()["attendees"] == ["省委网信办 张三"]
     committee = b.person(session, ["committee"], "union")
     assert api.get(committee, path).json()["total"] == 1
-    assert api.post(committee, path, json={"kind": "review", "held_on": "2022-10-20", "reference": "x"}).status_code == 403
-    assert api.post(office, path, json={"kind": "party", "held_on": "2022-10-20", "reference": "x"}).status_code == 422
-    assert api.post(office, path, json={"kind": "review", "held_on": "2022-10-20", "reference": "a\x00b"}).status_code == 422
+    assert (
+        api.post(
+            committee, path, json={"kind": "review", "held_on": "2022-10-20", "reference": "x"}
+        ).status_code
+        == 403
+    )
+    assert (
+        api.post(
+            office, path, json={"kind": "party", "held_on": "2022-10-20", "reference": "x"}
+        ).status_code
+        == 422
+    )
+    assert (
+        api.post(
+            office, path, json={"kind": "review", "held_on": "2022-10-20", "reference": "a\x00b"}
+        ).status_code
+        == 422
+    )
     rec = b.person(session, ["recommender"], "hefei")
     assert api.get(rec, path).status_code == 403
     assert api.get(office, "/api/v1/rounds/999999/meetings").status_code == 404
@@ -155,4 +212,9 @@ def test_stats_count_by_status_city_and_field(api: Api, session: Session) -> Non
     assert stats["total"] == 2
     assert {c["key"]: c["count"] for c in stats["by_city"]} == {"合肥": 1, "芜湖": 1}
     assert {c["key"] for c in stats["by_field"]} == {"community", "rural"}
-    assert api.get(b.person(session, ["recommender"], hefei), f"/api/v1/rounds/{r.id}/stats").status_code == 403
+    assert (
+        api.get(
+            b.person(session, ["recommender"], hefei), f"/api/v1/rounds/{r.id}/stats"
+        ).status_code
+        == 403
+    )

@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from fastapi import UploadFile
 from sqlmodel import Session, select
@@ -32,7 +33,7 @@ from demosites.rounds.models import Round
 from demosites.rounds.schemas import MeetingCreate, RoundCreate
 
 # code, name, kind, city, extra (university / provincial_university / ownership)
-UNITS = (
+UNITS: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("hf_school", "合肥市第四十五中学", "primary_school", "合肥", {}),
     ("wh_community", "芜湖市镜湖区范罗山街道新时代社区", "community", "芜湖", {}),
     ("aq_village", "安庆市潜山市源潭镇石关村", "village", "安庆", {}),
@@ -105,9 +106,13 @@ def _units(session: Session) -> dict[str, ApplicantUnit]:
             org = Organization(code=code, name=name, kind=OrgKind.applicant_unit, city=city)
             session.add(org)
             session.flush()
-        unit = session.exec(select(ApplicantUnit).where(ApplicantUnit.organization_id == org.id)).first()
+        unit = session.exec(
+            select(ApplicantUnit).where(ApplicantUnit.organization_id == org.id)
+        ).first()
         if unit is None:
-            unit = attach_unit(session, org, ApplicantCreate(name=name, kind=kind, city=city, **extra))  # type: ignore[arg-type]
+            unit = attach_unit(
+                session, org, ApplicantCreate(name=name, kind=kind, city=city, **extra)
+            )  # type: ignore[arg-type]
         out[code] = unit
     return out
 
@@ -125,7 +130,11 @@ def _file(session: Session, actor: Actor, unit: ApplicantUnit, recommender: str,
           by_unit: bool, priority: bool = False) -> Application:  # fmt: skip
     rec = get_org_by_code(session, recommender)
     assert rec is not None
-    claims = [PriorityClaimIn(kind="media_report", description="其做法被《安徽日报》专题报道")] if priority else []  # type: ignore[arg-type]
+    claims = (
+        [PriorityClaimIn(kind="media_report", description="其做法被《安徽日报》专题报道")]
+        if priority
+        else []
+    )  # type: ignore[arg-type]
     data = ApplicationCreate(
         round_id=r.id or 0, applicant_id=None if by_unit else unit.id, recommender_id=rec.id, name=name,
         summary=f"{unit.name}坚持以习近平新时代中国特色社会主义思想为指导，创新开展{name}，覆盖群众逾千人次。",
@@ -148,12 +157,18 @@ def _earlier_round(session: Session, units: dict[str, ApplicantUnit], year: int)
                        (d(12, 1), d(6, 30, year + 1)))  # fmt: skip
     office = _actor(session, "office")
     with _on(d(5, 20)):
-        r = rounds.create_round(session, office, RoundCreate(year=year, name=f"{year}年度安徽省基层思想政治工作示范点创建", **windows))
+        r = rounds.create_round(
+            session,
+            office,
+            RoundCreate(year=year, name=f"{year}年度安徽省基层思想政治工作示范点创建", **windows),
+        )
     apps: list[tuple[Application, str, str]] = []
     with _on(d(7, 10)):
         for i, (code, rec, name, outcome) in enumerate(EARLIER):
             recommender = _actor(session, rec)
-            app = _file(session, recommender, units[code], rec, r, name, by_unit=False, priority=i == 0)
+            app = _file(
+                session, recommender, units[code], rec, r, name, by_unit=False, priority=i == 0
+            )
             _act(session, recommender, app, "submit")
             _act(session, recommender, app, "recommend", opinion="经审核，材料真实，同意推荐。")
             apps.append((app, outcome, rec))
@@ -161,10 +176,20 @@ def _earlier_round(session: Session, units: dict[str, ApplicantUnit], year: int)
     with _on(d(8, 20)):
         for app, outcome, _ in apps:
             if outcome == "preliminary_failed":
-                _act(session, office, app, "fail_preliminary", opinion="思想政治工作特色不够鲜明，不列入考核名单。")
+                _act(
+                    session,
+                    office,
+                    app,
+                    "fail_preliminary",
+                    opinion="思想政治工作特色不够鲜明，不列入考核名单。",
+                )
                 continue
-            _act(session, office, app, "pass_preliminary", opinion="符合申报条件，建议列入考核名单。")
-            service.assign_assessors(session, office, app.id or 0, [cac.user_id or 0, union.user_id or 0], ANY)
+            _act(
+                session, office, app, "pass_preliminary", opinion="符合申报条件，建议列入考核名单。"
+            )
+            service.assign_assessors(
+                session, office, app.id or 0, [cac.user_id or 0, union.user_id or 0], ANY
+            )
     with _on(d(9, 20)):
         for app, outcome, _ in apps:
             if outcome == "preliminary_failed":
@@ -201,22 +226,43 @@ def _current_round(session: Session, units: dict[str, ApplicantUnit], today: dat
     office = _actor(session, "office")
     with _on(t(-21)):
         r = rounds.create_round(
-            session, office, RoundCreate(year=today.year, name=f"{today.year}年度安徽省基层思想政治工作示范点创建", **windows)
+            session,
+            office,
+            RoundCreate(
+                year=today.year, name=f"{today.year}年度安徽省基层思想政治工作示范点创建", **windows
+            ),
         )
     with _on(t(-5)):
         for code, rec, name, status, by_unit in CURRENT:
             actor = _actor(session, code if by_unit else rec)
-            app = _file(session, actor, units[code], rec, r, name, by_unit=by_unit, priority=code == "ah_energy")
+            app = _file(
+                session,
+                actor,
+                units[code],
+                rec,
+                r,
+                name,
+                by_unit=by_unit,
+                priority=code == "ah_energy",
+            )
             if status in ("submitted", "recommended"):
                 _act(session, actor, app, "submit")
             if status == "recommended":
-                _act(session, _actor(session, rec), app, "recommend", opinion="经审核初评，同意推荐。")
+                _act(
+                    session,
+                    _actor(session, rec),
+                    app,
+                    "recommend",
+                    opinion="经审核初评，同意推荐。",
+                )
 
 
 def seed_workflow(session: Session, demo_password: str) -> None:
     """Idempotent: each round is seeded once (looked up by year)."""
     today = clock.today()
-    frozen = getattr(clock, "_frozen", None)  # restored below: seeding moves the clock through phases
+    frozen = getattr(
+        clock, "_frozen", None
+    )  # restored below: seeding moves the clock through phases
     try:
         units = _units(session)
         if session.exec(select(Round).where(Round.year == today.year - 1)).first() is None:

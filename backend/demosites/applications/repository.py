@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, false, or_, true
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from demosites.applicants.models import ApplicantUnit
@@ -108,13 +109,14 @@ def assessors_of(
     out: dict[int, list[tuple[int, str, int, str]]] = {i: [] for i in application_ids}
     if not application_ids:
         return out
-    rows = session.exec(
-        select(
-            AssessmentAssignment.application_id,
-            User.id,
-            User.display_name,
-            Organization.id,
-            Organization.name,
+    # Five columns: more than sqlmodel's typed select() takes, so SQLAlchemy's own.
+    rows = session.execute(
+        sa_select(
+            col(AssessmentAssignment.application_id),
+            col(User.id),
+            col(User.display_name),
+            col(Organization.id),
+            col(Organization.name),
         )
         .join(User, col(User.id) == AssessmentAssignment.user_id)
         .join(Organization, col(Organization.id) == User.organization_id)

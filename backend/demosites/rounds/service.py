@@ -57,7 +57,10 @@ WINDOWS: dict[str, tuple[str, str]] = {
     "assessment": ("assessment_start", "assessment_end"),  # 初审, 考核, 评审, 部务会
     "awarding": ("awarding_start", "awarding_end"),  # 授牌
     "publicity": ("publicity_start", "publicity_end"),
-    "notice": ("assessment_start", "awarding_end"),  # 公示 after approval until the award (uphold_objection)
+    "notice": (
+        "assessment_start",
+        "awarding_end",
+    ),  # 公示 after approval until the award (uphold_objection)
 }
 
 # The notice's default rules (domain.md §2); a new round copies them.
