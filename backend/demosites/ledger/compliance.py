@@ -140,9 +140,24 @@ def _subtree(root_id: int) -> Select:  # type: ignore[type-arg]
     return select(A.c.unit_id).where(A.c.ancestor_id == root_id)
 
 
-def _obligations(year: int, root_id: int | None, units: Select | None) -> Subquery:  # type: ignore[type-arg]
+def _target_filter(periods: list[Period]) -> ColumnElement[bool]:
+    """Only targets measured in the report's periods (a monthly report skips yearly targets,
+    and a September-only target outside September)."""
+    kinds = sorted({p.kind for p in periods})
+    months = sorted({p.no for p in periods if p.kind == "month"})
+    month_ok = (
+        or_(T.c.month.is_(None), T.c.month.in_([_lit(m) for m in months]))
+        if months
+        else T.c.month.is_(None)
+    )
+    return and_(T.c.period.in_([_lit(k) for k in kinds]), month_ok)
+
+
+def _obligations(
+    year: int, periods: list[Period], root_id: int | None, units: Select | None
+) -> Subquery:  # type: ignore[type-arg]
     """(target_id, unit_id): who owes each target of the year's plans, within `units`."""
-    base = T.join(I, I.c.id == T.c.item_id).join(P, P.c.id == I.c.plan_id)
+    base = T.join(P, P.c.id == T.c.plan_id)
     own = (
         select(T.c.id.label("target_id"), P.c.unit_id.label("unit_id"))
         .select_from(base)
@@ -158,6 +173,7 @@ def _obligations(year: int, root_id: int | None, units: Select | None) -> Subque
             or_(U.c.level == T.c.child_level, and_(T.c.child_level.is_(None), A.c.depth == 1)),
         )
     )
+    own, child = own.where(_target_filter(periods)), child.where(_target_filter(periods))
     if root_id is not None:
         # Only plans of the root's subtree or of its ancestors can oblige a unit beneath it.
         relevant = union(_subtree(root_id), select(A.c.ancestor_id).where(A.c.unit_id == root_id))
@@ -198,6 +214,7 @@ def _counts(periods: list[Period], units: Select | None) -> Subquery:  # type: i
         )
         .select_from(E.join(T, T.c.item_id == E.c.item_id))
         .where(
+            _target_filter(periods),
             E.c.entry_date >= min(p.start for p in periods),
             E.c.entry_date <= max(p.end for p in periods),
         )
@@ -218,7 +235,7 @@ def state_rows(
     """One row per (unit, target, period) with done, target, deadline and state."""
     if root_id is not None:
         units = _subtree(root_id)
-    obl = _obligations(year, root_id, units)
+    obl = _obligations(year, periods, root_id, units)
     per = _periods_table(periods)
     cnt = _counts(periods, units)
     done = func.coalesce(cnt.c.done, 0)
@@ -452,23 +469,35 @@ def _grouped(
     by_month: bool,
     by_unit: bool = True,
 ) -> list[Any]:
+    """State counts per group unit (and month). The states are first summed per obligated unit,
+    then each unit's group (its ancestor one level below the root, or of `level`) is found by
+    an equality join on the closure rows, and the sums are added up per group."""
     st = _st(r)
-    keys: list[Any] = []
-    src: Any = st
-    if by_unit:
-        g = A.alias("g")
-        src = st.outerjoin(
-            g,
-            and_(
-                g.c.unit_id == st.c.unit_id, g.c.ancestor_id.in_(_group_ids(scope, r.root, level))
-            ),
-        )
-        keys.append(g.c.ancestor_id.label("group_id"))
-    if by_month:
-        keys.append(st.c.period_no.label("month"))
-    agg = select(*keys, *_state_sums(st)).select_from(src).group_by(*keys).subquery("agg")
+    period = [st.c.period_no.label("month")] if by_month else []
     if not by_unit:
+        agg = select(*period, *_state_sums(st)).select_from(st).group_by(*period).subquery("agg")
         return list(session.execute(select(agg).order_by(agg.c.month)).all())
+    pre = (
+        select(st.c.unit_id, *period, *_state_sums(st))
+        .group_by(st.c.unit_id, *period)
+        .subquery("pre")
+    )
+    g = A.alias("g")
+    if level is None and (r.root is not None or scope.everything or scope.city):
+        depth = (r.root.depth + 1) if r.root is not None else 0
+        on = and_(g.c.unit_id == pre.c.unit_id, g.c.ancestor_depth == _lit(depth))
+    else:
+        on = and_(
+            g.c.unit_id == pre.c.unit_id, g.c.ancestor_id.in_(_group_ids(scope, r.root, level))
+        )
+    month = [pre.c.month] if by_month else []
+    sums = [func.sum(pre.c[f"n_{name}"]).label(f"n_{name}") for name in (*STATES, "total")]
+    agg = (
+        select(g.c.ancestor_id.label("group_id"), *month, *sums)
+        .select_from(pre.outerjoin(g, on))
+        .group_by(g.c.ancestor_id, *month)
+        .subquery("agg")
+    )
     stmt = (
         select(agg, U.c.name.label("unit_name"), U.c.level.label("unit_level"))
         .select_from(agg.outerjoin(U, U.c.id == agg.c.group_id))

@@ -74,11 +74,13 @@ class LedgerUnitAncestor(SQLModel, table=True):
     database, where a LIKE on the path could not be joined by index."""
 
     __tablename__ = "ledger_unit_ancestor"
-    __table_args__ = (Index("ix_ledger_unit_ancestor_unit", "unit_id", "depth"),)
+    # Roll-ups find "the unit's ancestor at depth k" (a child of the report's root) by equality.
+    __table_args__ = (Index("ix_ledger_unit_ancestor_unit", "unit_id", "ancestor_depth"),)
 
     ancestor_id: int = Field(foreign_key="ledger_unit.id", primary_key=True)
     unit_id: int = Field(foreign_key="ledger_unit.id", primary_key=True)
-    depth: int = 0
+    depth: int = 0  # distance from the ancestor down to the unit (0: itself)
+    ancestor_depth: int = 0  # the ancestor's own depth in the tree (0: a top-level unit)
 
 
 class LedgerPlan(SQLModel, table=True):
@@ -127,6 +129,8 @@ class PlanTarget(SQLModel, table=True):
     __tablename__ = "ledger_plan_target"
 
     id: int | None = Field(default=None, primary_key=True)
+    # The item's plan, repeated here so that compliance joins target → plan without the item.
+    plan_id: int = Field(foreign_key="ledger_plan.id", index=True)
     item_id: int = Field(foreign_key="ledger_plan_item.id", index=True)
     kind: str = Field(max_length=16)
     count: int = 1
@@ -146,10 +150,13 @@ class LedgerEntry(SQLModel, table=True):
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
-        # Compliance aggregates read a unit's entries in a date range; the item rides along so
-        # the GROUP BY needs no other index. The second serves per-item reads and FK checks.
-        Index("ix_ledger_entry_unit_date", "unit_id", "entry_date", "item_id"),
+        # Compliance aggregates read a unit's entries in a date range; item and response time
+        # ride along so the GROUP BY is an index-only scan. The second serves per-item reads
+        # and FK checks.
+        Index("ix_ledger_entry_unit_date", "unit_id", "entry_date", "item_id", "response_minutes"),
         Index("ix_ledger_entry_item_date", "item_id", "entry_date"),
+        # Newest-first lists over a city or the province stop after one page.
+        Index("ix_ledger_entry_date", "entry_date", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

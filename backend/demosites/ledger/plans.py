@@ -252,14 +252,13 @@ def _insert_structure(session: Session, plan_id: int, sections: list[dict[str, A
             )
             session.add(it)
             session.flush()
-            _set_targets(
-                session, it.id or 0, [TargetSpec.model_validate(t) for t in item.get("targets", [])]
-            )
+            targets = [TargetSpec.model_validate(t) for t in item.get("targets", [])]
+            _set_targets(session, plan_id, it.id or 0, targets)
 
 
-def _set_targets(session: Session, item_id: int, targets: list[TargetSpec]) -> None:
+def _set_targets(session: Session, plan_id: int, item_id: int, targets: list[TargetSpec]) -> None:
     session.execute(delete(PlanTarget).where(col(PlanTarget.item_id) == item_id))
-    session.add_all(PlanTarget(item_id=item_id, **t.model_dump()) for t in targets)
+    session.add_all(PlanTarget(plan_id=plan_id, item_id=item_id, **t.model_dump()) for t in targets)
     session.flush()
 
 
@@ -346,7 +345,7 @@ def add_item(session: Session, scope: LedgerScope, plan_id: int, body: ItemCreat
     item = PlanItem(plan_id=plan_id, **body.model_dump(exclude={"targets"}))
     session.add(item)
     session.flush()
-    _set_targets(session, item.id or 0, body.targets)
+    _set_targets(session, plan_id, item.id or 0, body.targets)
     audit.record(
         session,
         scope.actor,
@@ -370,7 +369,7 @@ def update_item(session: Session, scope: LedgerScope, item_id: int, body: ItemUp
     session.add(item)
     session.flush()
     if body.targets is not None:
-        _set_targets(session, item_id, body.targets)
+        _set_targets(session, item.plan_id, item_id, body.targets)
     audit.record(
         session, scope.actor, "ledger_plan", item.plan_id, "update_item",
         data={"item_id": item_id, **body.model_dump(exclude_unset=True, mode="json")},

@@ -45,7 +45,9 @@ def add_unit(
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
     ancestors = path_ids(unit.path)
     session.add_all(
-        LedgerUnitAncestor(ancestor_id=a, unit_id=unit.id, depth=len(ancestors) - 1 - i)
+        LedgerUnitAncestor(
+            ancestor_id=a, unit_id=unit.id, depth=len(ancestors) - 1 - i, ancestor_depth=i
+        )
         for i, a in enumerate(ancestors)
     )
     session.flush()
