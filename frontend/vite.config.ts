@@ -49,6 +49,8 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.spec.ts'],
+    // Components import Element Plus styles on demand; inline it so Vitest handles its CSS.
+    server: { deps: { inline: ['element-plus'] } },
     restoreMocks: true,
   },
 })

@@ -1,9 +1,13 @@
 // English. Keys must match zh-CN.ts (checked by the type in i18n/index.ts).
 import type { Messages } from './index'
 import workflow from './workflow.en'
+import sites from './sites.en'
+import ledger from './ledger.en'
 
 const en: Messages = {
   workflow,
+  sites,
+  ledger,
   app: {
     title: 'Anhui Grassroots Ideological and Political Work Demonstration Sites',
     shortTitle: 'Demonstration Sites Platform',

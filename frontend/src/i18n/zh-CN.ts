@@ -1,7 +1,11 @@
 // 简体中文 (default). Terms follow the provincial notice: 示范点, 申报主体, 推荐单位, 初审, 考核组, 部务会.
 import workflow from './workflow.zh-CN'
+import sites from './sites.zh-CN'
+import ledger from './ledger.zh-CN'
 export default {
   workflow,
+  sites,
+  ledger,
   app: {
     title: '安徽省基层思想政治工作示范点管理平台',
     shortTitle: '思政示范点管理平台',

@@ -56,9 +56,18 @@ export const AREAS: readonly Area[] = [
     key: 'sites',
     label: 'menu.sites',
     icon: School,
-    roles: ['office', 'applicant', 'recommender', 'assessor', 'committee', 'approver', 'unit'],
+    // Who sees sites (API readable_by): the office, the site's own people, its recommender.
+    roles: ['office', 'applicant', 'recommender'],
+    component: () => import('@/pages/sites/SitesPage.vue'),
   },
-  { key: 'ledger', label: 'menu.ledger', icon: Notebook, roles: ['applicant', 'unit', 'recommender', 'office'] },
+  {
+    key: 'ledger',
+    label: 'menu.ledger',
+    icon: Notebook,
+    // Ledger scope: the office, city departments (their recommender accounts) and grassroots units.
+    roles: ['unit', 'recommender', 'office'],
+    component: () => import('@/pages/ledger/LedgerPage.vue'),
+  },
   { key: 'admin', label: 'menu.admin', icon: Setting, roles: ['sysadmin', 'secadmin', 'auditor'] },
 ]
 

@@ -5,6 +5,7 @@ import { AREAS } from '@/navigation/areas'
 import { useSessionStore } from '@/stores/session'
 import { i18n } from '@/i18n'
 import { workflowRoutes } from './workflow'
+import { publicSiteRoutes, siteRoutes } from './sites'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -32,6 +33,7 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('@/pages/public/PublicSitesPage.vue'),
     meta: { public: true, title: 'publicSites.title' },
   },
+  ...publicSiteRoutes,
   {
     path: '/',
     component: () => import('@/layouts/AppLayout.vue'),
@@ -50,6 +52,7 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: area.roles, title: area.label },
       })),
       ...workflowRoutes,
+      ...siteRoutes,
       {
         path: 'forbidden',
         name: 'forbidden',

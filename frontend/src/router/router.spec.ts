@@ -20,8 +20,16 @@ describe('menu by role', () => {
     expect(keys).toEqual(expect.arrayContaining(['preliminary', 'awarding', 'sites']))
     expect(keys).not.toContain('admin')
   })
-  it('shows an assessor only assessment and sites', () => {
-    expect(areasForRole('assessor').map((a) => a.key)).toEqual(['assessment', 'sites'])
+  it('shows an assessor assessment but not sites (read by the office, their own people and recommenders)', () => {
+    const keys = areasForRole('assessor').map((a) => a.key)
+    expect(keys).toContain('assessment')
+    expect(keys).not.toContain('sites')
+  })
+  it('shows a grassroots unit the ledger and none of the round', () => {
+    const keys = areasForRole('unit').map((a) => a.key)
+    expect(keys).toContain('ledger')
+    expect(keys).not.toContain('sites')
+    expect(keys).not.toContain('applications')
   })
   it('shows nothing without an active role', () => {
     expect(areasForRole(null)).toEqual([])
