@@ -5,6 +5,7 @@
 // Screenshots go to frontend/test-results/. Exits non-zero when any test fails.
 import { expect, run, test } from './harness.mjs'
 import './sites.mjs' // after the award: public list, plaque verification, office and site pages
+import './workflow.mjs' // the creation workflow's round through the pages
 
 const USERNAME = process.env.E2E_USERNAME || 'office'
 const PASSWORD = process.env.E2E_PASSWORD || ''
