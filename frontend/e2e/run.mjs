@@ -6,6 +6,7 @@
 import { expect, run, test } from './harness.mjs'
 import './sites.mjs' // after the award: public list, plaque verification, office and site pages
 import './workflow.mjs' // the creation workflow's round through the pages
+import './security.mjs' // 等保: login notice, policy, lock, login log, TOTP two-step login, admin pages
 
 const USERNAME = process.env.E2E_USERNAME || 'office'
 const PASSWORD = process.env.E2E_PASSWORD || ''

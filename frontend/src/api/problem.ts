@@ -15,6 +15,8 @@ export interface Problem {
   errors?: ValidationIssue[]
   /** Seconds from a Retry-After header (429), when present. */
   retryAfter?: number
+  /** weak_password: the policy rules the password broke (min_length, char_classes, …). */
+  rules?: string[]
 }
 
 /** Raised by store actions so pages can show `code` in the current language. */
@@ -51,6 +53,7 @@ export function toProblem(body: unknown, response?: Response): Problem {
       code: body.code,
       errors: Array.isArray(body.errors) ? (body.errors as ValidationIssue[]) : undefined,
       retryAfter,
+      rules: Array.isArray(body.rules) ? body.rules.filter((r): r is string => typeof r === 'string') : undefined,
     }
   }
   // Not a problem document (a proxy error page, an empty body): name it by status.

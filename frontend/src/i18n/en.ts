@@ -3,11 +3,13 @@ import type { Messages } from './index'
 import workflow from './workflow.en'
 import sites from './sites.en'
 import ledger from './ledger.en'
+import security from './security.en'
 
 const en: Messages = {
   workflow,
   sites,
   ledger,
+  security,
   app: {
     title: 'Anhui Grassroots Ideological and Political Work Demonstration Sites',
     shortTitle: 'Demonstration Sites Platform',
@@ -68,11 +70,10 @@ const en: Messages = {
     approver: 'Department affairs meeting',
     recommender: 'Recommending body',
     applicant: 'Applicant unit',
-    admin: 'Administrator',
     unit: 'Grassroots unit',
     sysadmin: 'System administrator',
     secadmin: 'Security administrator',
-    auditor: 'Security auditor',
+    auditor: 'Audit administrator',
   },
   orgKinds: {
     office: 'Office',

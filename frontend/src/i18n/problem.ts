@@ -1,6 +1,7 @@
 // Turns an API problem into a sentence in the current language.
 import { useI18n } from 'vue-i18n'
 import type { Problem } from '@/api/problem'
+import { securityProblemMessage } from './security.problems'
 
 type Translate = (key: string, named?: Record<string, unknown>) => string
 
@@ -32,6 +33,8 @@ export function problemMessage(t: Translate, problem: Problem, locale = 'zh-CN')
     return t('errors.too_many_attempts_retry', { seconds: problem.retryAfter })
   }
   if (KNOWN_CODES.has(problem.code)) return t(`errors.${problem.code}`)
+  const security = securityProblemMessage(t, problem, locale)
+  if (security) return security
   // A code without a translation yet: the server's own explanation beats a bare code.
   const own = problem.detail || problem.title
   if (own) return pickLanguage(own, locale)

@@ -2,10 +2,12 @@
 import workflow from './workflow.zh-CN'
 import sites from './sites.zh-CN'
 import ledger from './ledger.zh-CN'
+import security from './security.zh-CN'
 export default {
   workflow,
   sites,
   ledger,
+  security,
   app: {
     title: '安徽省基层思想政治工作示范点管理平台',
     shortTitle: '思政示范点管理平台',
@@ -66,11 +68,10 @@ export default {
     approver: '部务会',
     recommender: '推荐单位',
     applicant: '申报主体',
-    admin: '管理员',
     unit: '基层单位',
     sysadmin: '系统管理员',
     secadmin: '安全管理员',
-    auditor: '安全审计员',
+    auditor: '审计管理员',
   },
   orgKinds: {
     office: '办公室',

@@ -13,10 +13,10 @@ import {
   Notebook,
   Promotion,
   School,
-  Setting,
   Stamp,
   Trophy,
 } from '@element-plus/icons-vue'
+import { SECURITY_AREAS } from '@/pages/security/areas'
 
 export interface Area {
   /** Route name and path segment. */
@@ -68,7 +68,8 @@ export const AREAS: readonly Area[] = [
     roles: ['unit', 'recommender', 'office'],
     component: () => import('@/pages/ledger/LedgerPage.vue'),
   },
-  { key: 'admin', label: 'menu.admin', icon: Setting, roles: ['sysadmin', 'secadmin', 'auditor'] },
+  // 系统管理 (sysadmin, secadmin, auditor: each only their pages) and 我的安全设置 (everyone).
+  ...SECURITY_AREAS,
 ]
 
 /** The areas the active role's menu shows, in menu order. */

@@ -4,6 +4,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw, type Router, type 
 import { AREAS } from '@/navigation/areas'
 import { useSessionStore } from '@/stores/session'
 import { i18n } from '@/i18n'
+import { restrictedTarget } from '@/stores/securityLogin'
 import { workflowRoutes } from './workflow'
 import { publicSiteRoutes, siteRoutes } from './sites'
 
@@ -96,6 +97,9 @@ export function createAppRouter(history: RouterHistory = createWebHistory('/')):
         return true
       }
     }
+    // A restricted session (password change or TOTP enrolment due) stays on 我的安全设置.
+    const restricted = restrictedTarget(session.restriction, to.name)
+    if (restricted) return restricted
     const allowed = to.meta.roles
     if (allowed && !(session.activeRole && allowed.includes(session.activeRole))) {
       return { name: 'forbidden' }
