@@ -95,8 +95,11 @@ def test_the_application_export_has_the_lists_rows_for_the_same_filters_and_scop
     )
     assert date_cell.is_date and date_cell.number_format == "yyyy-mm-dd"
     name_col = ws.column_dimensions["C"].width
-    longest = max(len(str(row["示范点名称"])) for row in rows)
-    assert name_col >= longest * 2  # Chinese characters are two columns wide
+
+    def shown(text: str) -> int:  # Chinese characters and quotes are two columns wide, digits one
+        return sum(2 if ord(ch) > 0x2000 else 1 for ch in text)
+
+    assert name_col >= max(shown(str(row["示范点名称"])) for row in rows)
 
 
 def test_the_quota_board_and_candidate_list_exports(api: Api, session: Session) -> None:

@@ -48,3 +48,7 @@ def cell_error(row: int, column: str, message: str) -> dict[str, Any]:
         "column": column,
         "message": message,
     }
+
+
+class SiteDelisted(Conflict):
+    code, title = "site_delisted", "A delisted site gets no certificate / 已摘牌的示范点不出具证书"

@@ -24,6 +24,10 @@ from demosites.documents.errors import TooManyItems
 from demosites.documents.render import FIELD_LABELS
 from demosites.rounds import service as rounds
 from demosites.rounds.models import Round
+from demosites.sites import repository as sites_repo
+from demosites.sites import service as sites
+from demosites.sites.models import Rectification, Site
+from demosites.sites.service import rectification_read
 
 MAX_ROWS = 20_000
 PAGE = 200  # the API list's own page limit
@@ -243,3 +247,108 @@ def export_quotas(session: Session, actor: Actor, round_id: int) -> bytes:
         Column("推荐范围", lambda q: describe_eligibility(q.eligibility)),
     ]
     return workbook("名额", cols, board)
+
+
+# ---- after the award: sites, inspections, rectifications ---------------------------------------
+
+SITE_STATUS_LABELS = {"active": "在牌", "rectifying": "限期整改中", "delisted": "已摘牌"}
+DELIST_LABELS = {
+    "rectification_failed": "整改不认真不到位", "ideology_inspection": "意识形态督查存在问题",
+    "negative_public_opinion": "发生重大负面舆情",
+}  # fmt: skip
+INSPECTION_KIND_LABELS = {"inspection": "检查", "review": "复核"}
+OUTCOME_LABELS = {"pass": "合格", "rectify": "限期整改", "delist": "摘牌"}
+RECTIFICATION_LABELS = {"open": "待整改", "submitted": "已提交整改报告", "refused": "整改不到位",
+                        "accepted": "验收通过", "failed": "未通过（摘牌）"}  # fmt: skip
+
+
+def _paged(fetch: Callable[[int, int], tuple[list[Any], int]]) -> list[Any]:
+    out: list[Any] = []
+    offset = 0
+    while True:
+        items, total = fetch(PAGE, offset)
+        if total > MAX_ROWS:
+            raise TooManyItems(
+                f"{total} rows; at most {MAX_ROWS} — narrow the filters / 共 {total} 行，最多 {MAX_ROWS} 行"
+            )
+        out.extend(items)
+        offset += PAGE
+        if not items or offset >= total:
+            return out
+
+
+def export_sites(session: Session, actor: Actor, filters: dict[str, Any]) -> bytes:
+    rows = _paged(lambda limit, offset: sites.list_sites(session, actor, filters, limit, offset))
+    cols = [
+        Column("牌匾编号", lambda s: s.plaque_no),
+        Column("示范点名称", lambda s: s.name),
+        Column("申报主体", lambda s: s.unit_name),
+        Column("领域", lambda s: FIELD_LABELS.get(s.field, s.field)),
+        Column("所在城市", lambda s: s.city),
+        Column("授牌日期", lambda s: s.awarded_on),
+        Column("状态", lambda s: SITE_STATUS_LABELS.get(s.status, s.status)),
+        Column(
+            "整改期限", lambda s: s.open_rectification.deadline if s.open_rectification else None
+        ),
+        Column("摘牌原因", lambda s: DELIST_LABELS.get(s.delist_reason or "", s.delist_reason)),
+        Column("摘牌日期", lambda s: s.delisted_on),
+    ]
+    return workbook("示范点", cols, rows)
+
+
+def export_inspections(session: Session, actor: Actor, filters: dict[str, Any]) -> bytes:
+    rows = _paged(
+        lambda limit, offset: sites.list_inspections(session, actor, filters, limit, offset)
+    )
+    ids = {i.site_id for i in rows}
+    plaques = (
+        dict(session.exec(select(Site.id, Site.plaque_no).where(col(Site.id).in_(ids))).all())
+        if ids
+        else {}
+    )
+    cols = [
+        Column("年度", lambda i: i.year),
+        Column("类型", lambda i: INSPECTION_KIND_LABELS.get(i.kind, i.kind)),
+        Column("牌匾编号", lambda i: plaques.get(i.site_id)),
+        Column("示范点名称", lambda i: i.site_name),
+        Column(
+            "结论", lambda i: OUTCOME_LABELS.get(i.outcome, i.outcome) if i.outcome else "未录入"
+        ),
+        Column("检查日期", lambda i: i.inspected_on),
+        Column("发现问题", lambda i: i.findings),
+        Column("录入时间", lambda i: i.recorded_at),
+    ]
+    return workbook("检查复核", cols, rows)
+
+
+def export_rectifications(session: Session, actor: Actor, filters: dict[str, Any]) -> bytes:
+    """Rectifications (限期整改) of every site the actor may read (the sites' data scope)."""
+    stmt = (
+        select(Rectification, Site)
+        .join(Site, col(Site.id) == Rectification.site_id)
+        .where(sites_repo.readable_by(actor))
+    )
+    for name in ("status", "site_id"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(getattr(Rectification, name) == filters[name])
+    pairs = [
+        (rectification_read(r), s)
+        for r, s in session.exec(
+            stmt.order_by(col(Rectification.deadline), col(Rectification.id)).limit(MAX_ROWS + 1)
+        )
+    ]
+    if filters.get("overdue") is not None:
+        pairs = [p for p in pairs if p[0].overdue == filters["overdue"]]
+    cols = [
+        Column("牌匾编号", lambda p: p[1].plaque_no),
+        Column("示范点名称", lambda p: p[1].name),
+        Column("所在城市", lambda p: p[1].city),
+        Column("整改问题", lambda p: p[0].findings),
+        Column("整改期限", lambda p: p[0].deadline),
+        Column("状态", lambda p: RECTIFICATION_LABELS.get(p[0].status, p[0].status)),
+        Column("逾期", lambda p: p[0].overdue),
+        Column("整改报告提交时间", lambda p: p[0].report_submitted_at),
+        Column("验收意见", lambda p: p[0].decision_opinion),
+        Column("验收时间", lambda p: p[0].decided_at),
+    ]
+    return workbook("限期整改", cols, pairs)

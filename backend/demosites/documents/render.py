@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Callable
 from datetime import date
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -47,6 +48,24 @@ def html_to_pdf(document: str) -> bytes:
     # Fontconfig set-up inside WeasyPrint is not safe to race from several threads.
     with _pdf_lock:
         pdf = HTML(string=document, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def html_documents_to_pdf(documents: list[str], progress: Callable[[int, int], None]) -> bytes:
+    """Lays out each HTML document (reporting progress) and writes their pages as one PDF."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    rendered = []
+    for n, document in enumerate(documents, start=1):
+        with _pdf_lock:
+            fetcher = URLFetcher(allowed_protocols={"data"})
+            rendered.append(HTML(string=document, url_fetcher=fetcher).render())
+        progress(n, len(documents))
+    pages = [page for doc in rendered for page in doc.pages]
+    with _pdf_lock:
+        pdf = rendered[0].copy(pages).write_pdf()
     assert pdf is not None
     return bytes(pdf)
 

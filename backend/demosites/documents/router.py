@@ -22,21 +22,30 @@ from demosites.core.errors import (
 )
 from demosites.core.idempotency import IdempotentRoute
 from demosites.core.scopes import SCOPE_KEY
-from demosites.documents import excel, forms, imports, jobs
+from demosites.documents import certificates, compilation, excel, forms, imports, jobs
 from demosites.documents.errors import (
     ImportInvalid,
     JobNotFound,
     JobNotReady,
     NothingToExport,
+    SiteDelisted,
     TooManyItems,
 )
 from demosites.documents.render import DOCX, PDF, XLSX
-from demosites.documents.schemas import DocumentJobRead, FormsBatchRequest, ImportResult
+from demosites.documents.schemas import (
+    CertificatesBatchRequest,
+    DocumentJobRead,
+    FormsBatchRequest,
+    ImportResult,
+)
 from demosites.rounds.errors import RoundNotFound
 from demosites.rounds.models import FieldKind
+from demosites.sites.errors import SiteNotFound
+from demosites.sites.models import InspectionKind, RectificationStatus, SiteStatus
 
 router = APIRouter(prefix="/api/v1", tags=["documents"], route_class=IdempotentRoute)
 RegistrarDep = Annotated[Actor, Depends(require_roles("office", "recommender"))]
+OfficeDep = Annotated[Actor, Depends(require_roles("office"))]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _common = (Unauthenticated, Forbidden, ValidationFailed)
 
@@ -188,6 +197,109 @@ def import_applicants(
     file: Annotated[UploadFile, File(description="The filled-in template (.xlsx)")],
 ) -> ImportResult:
     return imports.import_applicants(session, actor, file.file.read())
+
+
+# ---- after the award: certificates, exports, the 创新案例选编 ---------------------------------------
+
+OptId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+City = Annotated[str | None, Query(max_length=16, pattern=r"^[^\x00]*$")]
+
+
+@router.get(
+    "/sites/{site_id}/certificate.pdf",
+    operation_id="site_certificate_pdf",
+    summary="The certificate (证书) of a site as PDF, with a QR code to the public plaque check",
+    response_class=Response,
+    responses={**binary(PDF, "A PDF document"), **responses(*_common, SiteNotFound, SiteDelisted)},
+    openapi_extra=scope("sites:read"),
+)
+def site_certificate_pdf(session: SessionDep, actor: ActorDep, site_id: Id) -> Response:
+    return attachment(*certificates.one_certificate(session, actor, site_id))
+
+
+@router.post(
+    "/sites/certificates.pdf",
+    operation_id="start_certificates_batch",
+    summary="Start one PDF of many sites' certificates as a background job; poll the job",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DocumentJobRead,
+    responses=responses(*_common, SiteNotFound, SiteDelisted, NothingToExport, TooManyItems),
+    openapi_extra=scope("sites:read"),
+)
+def start_certificates_batch(
+    body: CertificatesBatchRequest, session: SessionDep, actor: ActorDep, response: Response
+) -> DocumentJobRead:
+    job = certificates.start_batch(session, actor, body)
+    response.headers["Location"] = f"/api/v1/document-jobs/{job.id}"
+    return jobs.job_read(session, job)
+
+
+@router.get(
+    "/sites/export.xlsx",
+    operation_id="export_sites",
+    summary="The site list as Excel, with the same filters and data scope as the list",
+    response_class=Response,
+    responses={**binary(XLSX, "An .xlsx workbook"), **responses(*_common, TooManyItems)},
+    openapi_extra=scope("sites:read"),
+)
+def export_sites(
+    session: SessionDep, actor: ActorDep, round_id: OptId = None, status: SiteStatus | None = None,
+    city: City = None, field: FieldKind | None = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="Name contains")] = None,
+) -> Response:  # fmt: skip
+    filters = {"round_id": round_id, "status": status, "city": city, "field": field, "q": q}
+    return attachment(excel.export_sites(session, actor, filters), XLSX, "示范点.xlsx")
+
+
+@router.get(
+    "/inspections/export.xlsx",
+    operation_id="export_inspections",
+    summary="Inspections and reviews (检查/复核) as Excel, with the same filters and scope as the list",
+    response_class=Response,
+    responses={**binary(XLSX, "An .xlsx workbook"), **responses(*_common, TooManyItems)},
+    openapi_extra=scope("sites:read"),
+)
+def export_inspections(
+    session: SessionDep, actor: ActorDep, year: Annotated[int | None, Query(ge=2000, le=2200)] = None,
+    kind: InspectionKind | None = None, site_id: OptId = None,
+    recorded: Annotated[bool | None, Query(description="true: outcome recorded; false: still open")] = None,
+) -> Response:  # fmt: skip
+    filters = {"year": year, "kind": kind, "site_id": site_id, "recorded": recorded}
+    return attachment(excel.export_inspections(session, actor, filters), XLSX, "检查复核.xlsx")
+
+
+@router.get(
+    "/rectifications/export.xlsx",
+    operation_id="export_rectifications",
+    summary="Rectifications (限期整改) of the sites the caller may see, as Excel",
+    response_class=Response,
+    responses={**binary(XLSX, "An .xlsx workbook"), **responses(*_common, TooManyItems)},
+    openapi_extra=scope("sites:read"),
+)
+def export_rectifications(
+    session: SessionDep, actor: ActorDep, status: RectificationStatus | None = None, site_id: OptId = None,
+    overdue: bool | None = None,
+) -> Response:  # fmt: skip
+    filters = {"status": status, "site_id": site_id, "overdue": overdue}
+    return attachment(excel.export_rectifications(session, actor, filters), XLSX, "限期整改.xlsx")
+
+
+@router.post(
+    "/rounds/{round_id}/compilation.docx",
+    operation_id="start_compilation",
+    summary="Start the round's 创新案例选编 (.docx: cover, contents, sites by field with deeds and "
+    "publicity) as a background job (office)",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DocumentJobRead,
+    responses=responses(*_common, RoundNotFound, NothingToExport),
+    openapi_extra=scope("sites:read"),
+)
+def start_compilation(
+    session: SessionDep, actor: OfficeDep, round_id: Id, response: Response
+) -> DocumentJobRead:
+    job = compilation.start(session, actor, round_id)
+    response.headers["Location"] = f"/api/v1/document-jobs/{job.id}"
+    return jobs.job_read(session, job)
 
 
 # ---- document jobs ------------------------------------------------------------------------------

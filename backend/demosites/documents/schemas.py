@@ -25,6 +25,13 @@ def _ids(value: list[int] | None) -> list[int] | None:
     return value
 
 
+FormFormat = Literal["docx", "pdf"]
+
+
+def _both_formats() -> list[FormFormat]:
+    return ["docx", "pdf"]
+
+
 class FormsBatchRequest(_Write):
     """The 申报审批表 of many applications, zipped: name them, or give the application list's
     filters (the same as GET /api/v1/applications; with neither, every application you may see)."""
@@ -38,8 +45,8 @@ class FormsBatchRequest(_Write):
     recommender_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     priority: bool | None = None
     q: str | None = Field(default=None, max_length=100)
-    formats: list[Literal["docx", "pdf"]] = Field(
-        default_factory=lambda: ["docx", "pdf"],
+    formats: list[FormFormat] = Field(
+        default_factory=_both_formats,
         min_length=1,
         max_length=2,
         examples=[["docx", "pdf"]],
