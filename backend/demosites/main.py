@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -21,6 +23,7 @@ from demosites.ledger.router import router as ledger_router
 from demosites.organizations.router import router as org_router
 from demosites.core.scopes import declare_scopes, document_scopes
 from demosites.documents.router import router as documents_router
+from demosites.files.service import sweep_orphans_now
 from demosites.integration import router as integration
 from demosites.integration.service import KNOWN_SCOPES, resolve_service_actor
 from demosites.rounds.router import router as rounds_router
@@ -81,6 +84,13 @@ class _TooLarge(Exception):
     pass
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # A crash between writing an upload and committing its row leaves bytes no row names.
+    sweep_orphans_now()
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
@@ -94,6 +104,7 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=_lifespan,
     )
     app.state.service_actor_resolver = resolve_service_actor
     install_error_handlers(app)

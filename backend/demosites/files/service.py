@@ -4,8 +4,10 @@ bytes stored outside the database; a rejected or rolled-back upload leaves nothi
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -18,10 +20,13 @@ from sqlmodel import Session, col, select
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.config import get_settings
+from demosites.core.db import get_engine
 from demosites.files.errors import EmptyFile, FileNotFound, FileTooLarge, UnsupportedFileType
 from demosites.files.models import StoredFile
 
 CHUNK = 1024 * 1024
+ORPHAN_GRACE_SECONDS = 3600
+log = logging.getLogger("demosites.files")
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc (Compound File Binary)
 
 
@@ -149,11 +154,15 @@ def path_of(row: StoredFile) -> Path:
     return upload_root() / row.storage_key
 
 
-def sweep_orphans(session: Session, older_than_seconds: int = 3600) -> int:
-    """Removes files on disk that no row names (a crash between write and commit)."""
+def sweep_orphans(session: Session, older_than_seconds: int = ORPHAN_GRACE_SECONDS) -> int:
+    """Removes files on disk that no row names (a crash between write and commit, or a killed
+    upload's `.incoming-` part). Files younger than the grace period are kept: another process
+    may be about to commit the row that names them."""
     root = upload_root()
     known = set(session.exec(select(StoredFile.storage_key)).all())
-    cutoff = clock.now().timestamp() - older_than_seconds
+    # File times are real time: compare with the wall clock, not the injectable clock (moved
+    # forward by browser tests, it would make in-flight uploads look old).
+    cutoff = time.time() - older_than_seconds
     removed = 0
     for path in root.rglob("*"):
         if not path.is_file():
@@ -163,4 +172,21 @@ def sweep_orphans(session: Session, older_than_seconds: int = 3600) -> int:
             continue
         path.unlink(missing_ok=True)
         removed += 1
+    return removed
+
+
+def sweep_orphans_now(older_than_seconds: int = ORPHAN_GRACE_SECONDS) -> int | None:
+    """The startup and periodic sweep: its own read-only session; never raises (a database that
+    is down at startup must not stop the app from starting). None when it could not run."""
+    try:
+        with (
+            get_engine().connect().execution_options(readonly=True) as conn,
+            Session(bind=conn) as session,
+        ):
+            removed = sweep_orphans(session, older_than_seconds)
+    except Exception:  # noqa: BLE001
+        log.warning("orphan sweep skipped", exc_info=True)
+        return None
+    if removed:
+        log.info("orphan sweep removed %d file(s) no row names", removed)
     return removed

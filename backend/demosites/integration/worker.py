@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from demosites.core.clock import clock
 from demosites.core.db import get_engine
 from demosites.events.models import OutboxEvent
+from demosites.files.service import sweep_orphans_now
 from demosites.integration.models import (
     DeliveryAttempt,
     FanoutCursor,
@@ -237,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="demosites-worker")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between idle polls")
     parser.add_argument("--once", action="store_true")
+    parser.add_argument(
+        "--sweep-every", type=float, default=600.0, help="seconds between orphan-file sweeps"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     stop = False
@@ -247,8 +251,13 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    next_sweep = 0.0
     with httpx.Client(timeout=10.0, follow_redirects=False) as http:
         while not stop:
+            if time.monotonic() >= next_sweep:
+                # Uploads cut short by a crash leave bytes no row names; the worker clears them.
+                sweep_orphans_now()
+                next_sweep = time.monotonic() + args.sweep_every
             try:
                 n = run_once(http)
             except Exception:  # noqa: BLE001  (the database may be down: try again later)
