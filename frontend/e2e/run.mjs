@@ -5,6 +5,7 @@
 // Screenshots go to frontend/test-results/. Exits non-zero when any test fails.
 import { expect, run, test } from './harness.mjs'
 import './sites.mjs' // after the award: public list, plaque verification, office and site pages
+import './ledger.mjs' // work ledger: a unit records an entry and sees its compliance change
 import './workflow.mjs' // the creation workflow's round through the pages
 import './security.mjs' // 等保: login notice, policy, lock, login log, TOTP two-step login, admin pages
 
