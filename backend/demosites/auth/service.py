@@ -88,6 +88,12 @@ def _locked_until(
     return None
 
 
+def throttle_reach() -> timedelta:
+    """How far back a failure can still count toward a lock that is in force now."""
+    s = get_settings()
+    return timedelta(minutes=s.login_window_minutes + s.login_lock_minutes)
+
+
 def throttled_until(session: Session, user: User) -> datetime | None:
     """When the throttle lock of this account ends (None: not throttled) — shown to admins."""
     left = _locked_until(session, LoginAttempt.username, user.username, user.throttle_reset_at)

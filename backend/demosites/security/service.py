@@ -250,6 +250,7 @@ def _security_reads(session: Session, users: list[User]) -> list[UserSecurityRea
     sessions: dict[int, int] = dict.fromkeys(ids, 0)
     enabled: set[int] = set()
     last: dict[str, object] = {}
+    failing: set[str] = set()
     if ids:
         for uid, role in session.exec(
             select(UserRole.user_id, UserRole.role).where(col(UserRole.user_id).in_(ids))
@@ -277,6 +278,17 @@ def _security_reads(session: Session, users: list[User]) -> list[UserSecurityRea
                 .group_by(LoginAttempt.username)
             ).all()
         )
+        # Only accounts with a failure inside the throttle's reach can be throttled: one query
+        # finds them, and only they get the per-user throttle check.
+        failing = set(
+            session.exec(
+                select(LoginAttempt.username)
+                .where(col(LoginAttempt.username).in_(names), LoginAttempt.success == False)  # noqa: E712
+                .where(col(LoginAttempt.reason).in_(auth.FAILURE_REASONS))
+                .where(LoginAttempt.at >= clock.now() - auth.throttle_reach())
+                .distinct()
+            ).all()
+        )
     out = []
     for u in users:
         out.append(
@@ -291,7 +303,7 @@ def _security_reads(session: Session, users: list[User]) -> list[UserSecurityRea
                 locked=u.locked_at is not None,
                 locked_at=u.locked_at,
                 locked_reason=u.locked_reason,
-                throttled_until=auth.throttled_until(session, u),
+                throttled_until=auth.throttled_until(session, u) if u.username in failing else None,
                 must_change_password=u.must_change_password,
                 password_changed_at=u.password_changed_at,
                 mfa_enabled=(u.id or 0) in enabled,
