@@ -59,6 +59,11 @@ async function loginAs(page, context, username, path) {
   await page.getByLabel('密码', { exact: true }).fill(PASSWORD)
   await page.getByTestId('login-submit').click()
   await page.waitForURL((url) => url.pathname === path)
+  // The login notice (last login, second-factor reminder) would cover the page's buttons.
+  const notice = page.locator('.el-notification__closeBtn')
+  if (await notice.first().waitFor({ timeout: 1500 }).then(() => true, () => false)) {
+    for (const close of await notice.all()) await close.click().catch(() => undefined)
+  }
 }
 
 async function noHorizontalScroll(page, what) {
@@ -83,9 +88,15 @@ async function text(locator) {
   return (await locator.innerText()).replace(/\s+/g, ' ').trim()
 }
 
-async function expectText(locator, wanted, what) {
+/** Waits (up to the timeout) for the element to show `wanted`: lists load after the page. */
+async function expectText(locator, wanted, what, timeout = 10000) {
   await locator.waitFor()
-  const got = await text(locator)
+  const until = Date.now() + timeout
+  let got = await text(locator)
+  while (!got.includes(wanted) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 150))
+    got = await text(locator)
+  }
   expect(got.includes(wanted), `${what}: expected “${wanted}” in “${got.slice(0, 300)}”`)
 }
 

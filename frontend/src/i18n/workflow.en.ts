@@ -125,6 +125,7 @@ const en: typeof zh = {
     history: 'History',
     noHistory: 'Nothing recorded yet',
     refused: 'Not done',
+    noActions: 'Nothing for you to do at this stage',
   },
   app: {
     name: 'Site name',

@@ -123,6 +123,7 @@ export default {
     history: '履历',
     noHistory: '暂无记录',
     refused: '操作未成功',
+    noActions: '当前环节您无需办理操作',
   },
   app: {
     name: '示范点名称',
