@@ -65,6 +65,7 @@ const en: typeof zh = {
   priority: {
     label: 'Priority',
     yes: 'Priority',
+    no: 'Not priority',
     leader_instruction: 'Leader’s written instruction',
     innovation_case: 'Innovation case',
     media_report: 'Provincial or national media',

@@ -63,6 +63,7 @@ export default {
   priority: {
     label: '优先申报',
     yes: '优先',
+    no: '非优先',
     leader_instruction: '领导批示肯定',
     innovation_case: '创新案例',
     media_report: '省级以上媒体宣传',
