@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("demosites")
@@ -188,6 +189,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "service_unavailable",
             ServiceUnavailable.title,
             "The database is unreachable; try again shortly / 数据库暂不可用，请稍后重试",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy for the pool timeout: overloaded, not broken.
+        log.error("database connection pool exhausted")
+        return problem(
+            503,
+            "service_unavailable",
+            ServiceUnavailable.title,
+            "The server is busy; try again shortly / 服务器繁忙，请稍后重试",
             headers={"Retry-After": "5"},
         )
 

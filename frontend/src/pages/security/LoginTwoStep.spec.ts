@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
@@ -76,6 +76,7 @@ describe('LoginPage two-step login', () => {
     expect(router.currentRoute.value.name).toBe('home')
     const lastBody = await requests[requests.length - 1]!.json()
     expect(lastBody).toEqual({ mfa_token: 'mfa-1', otp: '123456' })
+    await vi.waitFor(() => expect(document.body.querySelector('.login-notice')).not.toBeNull())
     const notice = document.body.querySelector('.login-notice')?.textContent ?? ''
     expect(notice).toContain('上次登录时间')
     expect(notice).toContain('10.2.3.4')
