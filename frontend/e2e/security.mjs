@@ -234,7 +234,26 @@ test('security: sysadmin pages — users with masked phones, organisations, serv
 
   await openMenu(page, '用户管理')
   await page.getByTestId('accounts-table').locator('tbody tr').first().waitFor()
+  // A new account with a business role and a phone: the list masks it, the whole number is audited.
+  const username = `e2e_${Date.now() % 1_000_000}`
+  await page.getByTestId('create-user').click()
+  await page.getByLabel('用户名', { exact: true }).fill(username)
+  await page.getByLabel('姓名').fill('测试用户')
+  await page.getByLabel('初始口令').fill('Anhui-Sites-2026!')
+  await selectOption(page, '#new-org', '合肥市委宣传部')
+  await page.getByRole('dialog', { name: '新建用户' }).getByText('推荐单位').click()
+  await page.getByLabel('手机号码').fill('13812341234')
+  await page.getByTestId('create-user-submit').click()
+  await page.getByRole('dialog', { name: '新建用户' }).waitFor({ state: 'hidden' })
+  await page.getByTestId('user-search-q').fill(username)
+  await page.getByRole('button', { name: '查询' }).click()
+  const phone = page.getByTestId(`phone-${username}`)
+  await phone.filter({ hasText: '*' }).waitFor()
+  const masked = (await phone.innerText()).trim()
+  expect(masked !== '13812341234' && masked.includes('*'), `phone in the list: ${masked}`)
   await screenshot('admin-users.png')
+  await page.getByRole('button', { name: '查看完整号码（记入安全审计）' }).click()
+  await phone.filter({ hasText: '13812341234' }).waitFor()
 
   await openMenu(page, '组织机构')
   await page.getByTestId('orgs-table').locator('tbody tr').first().waitFor()
