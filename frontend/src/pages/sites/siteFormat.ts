@@ -46,6 +46,7 @@ const ACTION_BUTTON: Record<SiteAction, TagType> = {
   accept_report: 'success',
   refuse_report: 'warning',
   delist: 'danger',
+  confirm: 'primary',
 }
 
 export function actionButton(action: string): TagType {
