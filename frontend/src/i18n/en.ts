@@ -4,12 +4,14 @@ import workflow from './workflow.en'
 import sites from './sites.en'
 import ledger from './ledger.en'
 import security from './security.en'
+import documents from './documents.en'
 
 const en: Messages = {
   workflow,
   sites,
   ledger,
   security,
+  documents,
   app: {
     title: 'Anhui Grassroots Ideological and Political Work Demonstration Sites',
     shortTitle: 'Demonstration Sites Platform',

@@ -3,11 +3,13 @@ import workflow from './workflow.zh-CN'
 import sites from './sites.zh-CN'
 import ledger from './ledger.zh-CN'
 import security from './security.zh-CN'
+import documents from './documents.zh-CN'
 export default {
   workflow,
   sites,
   ledger,
   security,
+  documents,
   app: {
     title: '安徽省基层思想政治工作示范点管理平台',
     shortTitle: '思政示范点管理平台',
