@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from demosites.applicants.router import router as applicants_router
 from demosites.applications.router import router as applications_router
 from demosites.auth.router import router as auth_router
+from demosites.core.admission import AdmissionLimit
 from demosites.core.config import ROOT, get_settings
 from demosites.core.errors import Problem, install_error_handlers, problem, problem_openapi
 from demosites.core.health import router as health_router
@@ -123,6 +124,7 @@ def create_app() -> FastAPI:
     _mount_spa(app, SPA_DIR)
     _document_problems(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AdmissionLimit)
     return app
 
 

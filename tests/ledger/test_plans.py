@@ -207,3 +207,32 @@ def test_items_sections_and_targets_are_edited_as_data(client: TestClient, w: Wo
     )
     r = client.delete(f"{L}/items/{item['id']}", headers=w.c1_h)
     assert r.status_code == 409 and r.json()["code"] == "ledger_item_has_entries"
+
+
+def test_plans_applicable_to_a_unit_are_its_own_and_its_ancestors(
+    client: TestClient, w: World
+) -> None:
+    street_plan = plan_from_template(client, w)
+    own = client.post(
+        f"{L}/plans",
+        json={
+            "unit_id": w.c1.id,
+            "year": 2023,
+            "source": "blank",
+            "title": "电厂社区2023年度工作要点",
+        },
+        headers=w.c1_h,
+    )
+    assert own.status_code == 201, own.text
+    for headers in (w.c1_h, w.office_h):
+        page = client.get(f"{L}/plans", params={"applicable_to": w.c1.id}, headers=headers).json()
+        assert {p["id"] for p in page["items"]} == {street_plan["id"], own.json()["id"]}
+        assert page["total"] == 2
+    # The sibling community works to the street's plan only; the other street to none of these.
+    sibling = client.get(f"{L}/plans", params={"applicable_to": w.c2.id}, headers=w.c2_h).json()
+    assert [p["id"] for p in sibling["items"]] == [street_plan["id"]]
+    other = client.get(f"{L}/plans", params={"applicable_to": w.other_c.id}, headers=w.office_h)
+    assert other.json()["total"] == 0
+    # A unit the caller cannot read is not found.
+    foreign = client.get(f"{L}/plans", params={"applicable_to": w.c1.id}, headers=w.other_h)
+    assert foreign.status_code == 404

@@ -16,7 +16,9 @@ from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, 
 from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.organizations.models import CITIES
+from demosites.rounds.errors import RoundNotFound
 from demosites.rounds.models import FieldKind
+from demosites.rounds.schemas import QuotaPage
 
 router = APIRouter(prefix="/api/v1", tags=["applicants"], route_class=IdempotentRoute)
 RegistrarDep = Annotated[Actor, Depends(require_roles("office", "recommender"))]
@@ -72,3 +74,20 @@ def get_applicant(
     session: SessionDep, actor: ActorDep, applicant_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> ApplicantRead:
     return service.get_applicant(session, actor, applicant_id)
+
+
+@router.get(
+    "/applicants/{applicant_id}/recommenders",
+    operation_id="list_applicant_recommenders",
+    summary="The recommending bodies (推荐单位) whose quota rules admit this unit in a round, with what is left",
+    response_model=QuotaPage,
+    responses=responses(*_common, ApplicantNotFound, RoundNotFound),
+)
+def list_applicant_recommenders(
+    session: SessionDep,
+    actor: ActorDep,
+    applicant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    round_id: Annotated[int, Query(ge=1, le=2**31 - 1, examples=[2])],
+) -> QuotaPage:
+    items = service.recommenders_for(session, actor, applicant_id, round_id)
+    return QuotaPage(items=items, total=len(items))

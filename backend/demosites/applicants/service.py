@@ -18,6 +18,8 @@ from demosites.core.errors import Forbidden
 from demosites.events import service as events
 from demosites.organizations.models import Organization, OrgKind
 from demosites.organizations.service import get_org_by_code
+from demosites.rounds import service as rounds
+from demosites.rounds.schemas import QuotaRead
 
 
 def applicant_read(unit: ApplicantUnit, org_code: str) -> ApplicantRead:
@@ -109,3 +111,13 @@ def list_applicants(
         stmt.order_by(col(ApplicantUnit.city), col(ApplicantUnit.id)).limit(limit).offset(offset)
     ).all()
     return [applicant_read(u, code) for u, code in rows], int(total)
+
+
+def recommenders_for(
+    session: Session, actor: Actor, applicant_id: int, round_id: int
+) -> list[QuotaRead]:
+    """推荐单位 that may recommend the unit (one the caller may read, else 404) in the round."""
+    unit = repository.get_readable(session, actor, applicant_id)
+    if unit is None:
+        raise ApplicantNotFound()
+    return rounds.recommenders_for(session, round_id, unit)

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from demosites.applicants.models import ApplicantUnit
 from demosites.applications.models import Application, AssessmentAssignment, Status
 from demosites.core.actor import Actor
-from demosites.organizations.models import Organization, User
+from demosites.organizations.models import Organization, User, UserRole
 
 # What the review meeting (committee) and the department meeting (approver) work on.
 COMMITTEE_STATES = (
@@ -126,6 +126,31 @@ def assessors_of(
     for app_id, uid, name, org_id, org_name in rows:
         out[app_id].append((uid or 0, name, org_id or 0, org_name))
     return out
+
+
+def list_assessors(
+    session: Session, q: str | None, organization_id: int | None, limit: int, offset: int
+) -> tuple[list[tuple[User, str]], int]:
+    """Active users with the assessor role, each with its organisation's name, by organisation."""
+    stmt = (
+        select(User, Organization.name)
+        .join(Organization, col(Organization.id) == User.organization_id)
+        .where(User.is_active == True)  # noqa: E712
+        .where(col(User.id).in_(select(UserRole.user_id).where(UserRole.role == "assessor")))
+    )
+    if organization_id is not None:
+        stmt = stmt.where(User.organization_id == organization_id)
+    if q:
+        stmt = stmt.where(
+            col(User.display_name).contains(q)
+            | col(User.username).contains(q)
+            | col(Organization.name).contains(q)
+        )
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(
+        stmt.order_by(col(Organization.id), col(User.id)).limit(limit).offset(offset)
+    ).all()
+    return [(u, name) for u, name in rows], int(total)
 
 
 def live_application_of(session: Session, round_id: int, applicant_id: int) -> Application | None:

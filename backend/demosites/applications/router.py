@@ -26,6 +26,7 @@ from demosites.applications.schemas import (
     ApplicationPage,
     ApplicationRead,
     ApplicationUpdate,
+    AssessorPage,
     AssessorsUpdate,
     BatchTransitionRequest,
     MaterialPage,
@@ -207,6 +208,37 @@ def assign_assessors(
     app = service.assign_assessors(session, actor, application_id, body.user_ids, if_match)
     set_etag(response, app.version)
     return service.to_read(session, actor, app)
+
+
+@router.get(
+    "/assessors",
+    operation_id="list_assessors",
+    summary="Active assessors (考核人员) with their organisation; with application_id, whether each must stand aside (回避) (office)",
+    response_model=AssessorPage,
+    responses=responses(*_common, ApplicationNotFound),
+)
+def list_assessors(
+    session: SessionDep,
+    actor: OfficeDep,
+    page: PageDep,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Name, username or organisation contains")
+    ] = None,
+    organization_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, examples=[3])] = None,
+    application_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**31 - 1,
+            examples=[12],
+            description="Say conflict_of_interest for this application",
+        ),
+    ] = None,
+) -> AssessorPage:
+    items, total = service.list_assessors(
+        session, actor, q, organization_id, application_id, page.limit, page.offset
+    )
+    return AssessorPage(items=items, total=total)
 
 
 @router.get(

@@ -164,7 +164,28 @@ class RecommenderRef(BaseModel):
 class AssessorRef(BaseModel):
     user_id: int
     display_name: str
+    organization_id: int
     organization_name: str
+
+
+class AssessorRead(BaseModel):
+    """An assessor (考核人员) the office may name, with its organisation."""
+
+    user_id: int = Field(examples=[42])
+    username: str = Field(examples=["cac_assessor"])
+    display_name: str = Field(examples=["省委网信办考核员"])
+    organization_id: int = Field(examples=[3])
+    organization_name: str = Field(examples=["省委网信办"])
+    conflict_of_interest: bool | None = Field(
+        default=None,
+        description="With application_id: whether this assessor must stand aside (回避) for that "
+        "application, by the same rule the assignment enforces; null without application_id",
+    )
+
+
+class AssessorPage(BaseModel):
+    items: list[AssessorRead]
+    total: int
 
 
 class OpinionStage(StrEnum):

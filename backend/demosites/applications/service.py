@@ -31,6 +31,7 @@ from demosites.applications.schemas import (
     ApplicationCreate,
     ApplicationRead,
     ApplicationUpdate,
+    AssessorRead,
     AssessorRef,
     BatchTransitionRequest,
     MaterialPurpose,
@@ -163,8 +164,10 @@ def to_reads(session: Session, actor: Actor, apps: list[Application]) -> list[Ap
                 awarded_at=a.awarded_at,
                 submitted_at=a.submitted_at,
                 assessors=[
-                    AssessorRef(user_id=uid, display_name=name, organization_name=oname)
-                    for uid, name, _oid, oname in assessors.get(a.id or 0, [])
+                    AssessorRef(
+                        user_id=uid, display_name=name, organization_id=oid, organization_name=oname
+                    )
+                    for uid, name, oid, oname in assessors.get(a.id or 0, [])
                 ],
                 opinions=sorted(
                     opinions.get(a.id or 0, {}).values(), key=lambda o: STAGE_ORDER.index(o.stage)
@@ -430,7 +433,7 @@ def assign_assessors(
             raise NotAnAssessor(
                 f"User {uid} is not an active assessor / 用户 {uid} 不是考核人员", user_id=uid
             )
-        if user.organization_id == app.recommender_id:
+        if transitions.conflict_of_interest(user.organization_id, app):
             raise ConflictOfInterest(
                 f"{user.display_name} belongs to the recommending organisation / {user.display_name} 来自推荐单位，须回避",
                 user_id=uid,
@@ -461,6 +464,34 @@ def assign_assessors(
         data={"before": before, "after": sorted(user_ids)},
     )  # fmt: skip
     return app
+
+
+def list_assessors(
+    session: Session,
+    actor: Actor,
+    q: str | None,
+    organization_id: int | None,
+    application_id: int | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AssessorRead], int]:
+    """Active assessors (考核人员) with their organisations; with `application_id` (one the
+    caller may read, else 404) each says whether it must stand aside (回避) for it."""
+    app = readable(session, actor, application_id) if application_id is not None else None
+    rows, total = repository.list_assessors(session, q, organization_id, limit, offset)
+    return [
+        AssessorRead(
+            user_id=user.id or 0,
+            username=user.username,
+            display_name=user.display_name,
+            organization_id=user.organization_id,
+            organization_name=org_name,
+            conflict_of_interest=(
+                transitions.conflict_of_interest(user.organization_id, app) if app else None
+            ),
+        )  # fmt: skip
+        for user, org_name in rows
+    ], total
 
 
 # ---- materials --------------------------------------------------------------------------------

@@ -299,8 +299,14 @@ def acting_role(actor: Actor, rule: Rule, app: Application, facts: Facts) -> str
     return None
 
 
+def conflict_of_interest(assessor_organization_id: int, app: Application) -> bool:
+    """回避: an assessor from the recommending organisation stands aside for the application.
+    The one rule behind naming a team, the list of assessors and acting as assessor."""
+    return assessor_organization_id == app.recommender_id
+
+
 def _conflicted(actor: Actor, role: str, app: Application) -> bool:
-    return role == "assessor" and actor.organization_id == app.recommender_id
+    return role == "assessor" and conflict_of_interest(actor.organization_id, app)
 
 
 def phase_open(rule: Rule, app: Application, facts: Facts, on: date) -> bool:

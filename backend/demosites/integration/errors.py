@@ -27,5 +27,9 @@ class SubscriptionNotFound(NotFound):
     title = "Webhook subscription not found / 未找到该订阅"
 
 
+class AllowedHostNotFound(NotFound):
+    title = "Allowed webhook host not found / 未找到该允许的订阅主机"
+
+
 class DeliveryNotFound(NotFound):
     title = "Delivery not found / 未找到该投递记录"

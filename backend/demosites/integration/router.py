@@ -12,6 +12,7 @@ from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, 
 from demosites.core.paging import ObjectId, PageDep
 from demosites.integration import service
 from demosites.integration.errors import (
+    AllowedHostNotFound,
     DeliveryNotFound,
     InsufficientScope,
     ServiceAccountNotFound,
@@ -21,12 +22,14 @@ from demosites.integration.errors import (
 )
 from demosites.integration.schemas import (
     AllowedHostCreate,
+    AllowedHostPage,
     AllowedHostRead,
     AttemptRead,
     DeliveryPage,
     DeliveryRead,
     EventPage,
     EventRead,
+    ScopeList,
     ScopesUpdate,
     ServiceAccountCreate,
     ServiceAccountCreated,
@@ -76,6 +79,18 @@ def list_service_accounts(session: SessionDep, actor: AccountAdminDep) -> list[S
     return [ServiceAccountRead.model_validate(a) for a in service.list_service_accounts(session)]
 
 
+@router.get(
+    "/service-accounts/scopes",
+    operation_id="list_known_scopes",
+    summary="The scopes a service account may hold (<tag>:read / <tag>:write of the API's tags)",
+    response_model=ScopeList,
+    responses=responses(*_common),
+)
+def list_known_scopes(actor: AccountAdminDep) -> ScopeList:
+    items = service.known_scopes()
+    return ScopeList(items=items, total=len(items))
+
+
 @router.put(
     "/service-accounts/{account_id}/scopes",
     operation_id="set_service_account_scopes",
@@ -113,6 +128,31 @@ def revoke_service_account(account_id: ObjectId, session: SessionDep, actor: Acc
 )
 def allow_host(body: AllowedHostCreate, session: SessionDep, actor: SecadminDep) -> AllowedHostRead:
     return AllowedHostRead.model_validate(service.allow_host(session, actor, body.host))
+
+
+@router.get(
+    "/webhooks/allowed-hosts",
+    operation_id="list_allowed_webhook_hosts",
+    summary="Loopback or private hosts allowed as webhook targets (security administrator)",
+    response_model=AllowedHostPage,
+    responses=responses(*_common),
+)
+def list_allowed_hosts(session: SessionDep, actor: SecadminDep) -> AllowedHostPage:
+    items = [AllowedHostRead.model_validate(h) for h in service.list_allowed_hosts(session)]
+    return AllowedHostPage(items=items, total=len(items))
+
+
+@router.delete(
+    "/webhooks/allowed-hosts/{host_id}",
+    operation_id="remove_allowed_webhook_host",
+    summary="Stop allowing a host as a webhook target (security administrator; audited)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=responses(*_common, AllowedHostNotFound, ValidationFailed),
+)
+def remove_allowed_host(host_id: ObjectId, session: SessionDep, actor: SecadminDep) -> Response:
+    service.remove_allowed_host(session, actor, host_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @webhooks.post(

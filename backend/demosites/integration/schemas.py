@@ -115,6 +115,16 @@ class AllowedHostRead(BaseModel):
     created_at: datetime
 
 
+class AllowedHostPage(BaseModel):
+    items: list[AllowedHostRead]
+    total: int
+
+
+class ScopeList(BaseModel):
+    items: list[str] = Field(examples=[["applications:read", "applications:write", "sites:read"]])
+    total: int
+
+
 class EventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

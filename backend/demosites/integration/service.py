@@ -14,6 +14,7 @@ from demosites.core.config import get_settings
 from demosites.core.security import create_token, hash_password, verify_password
 from demosites.events.models import OutboxEvent
 from demosites.integration.errors import (
+    AllowedHostNotFound,
     DeliveryNotFound,
     InvalidClient,
     ServiceAccountNotFound,
@@ -239,6 +240,30 @@ def allow_host(session: Session, actor: Actor, host: str) -> AllowedWebhookHost:
         session.flush()
         log_event(session, SecurityEvent.policy_change, actor, object_label=f"webhook host {host}")
     return row
+
+
+def list_allowed_hosts(session: Session) -> list[AllowedWebhookHost]:
+    return list(session.exec(select(AllowedWebhookHost).order_by(col(AllowedWebhookHost.host))))
+
+
+def remove_allowed_host(session: Session, actor: Actor, host_id: int) -> None:
+    """Webhooks to the host are refused again from now on (existing subscriptions are checked
+    when they deliver); the removal is audited like the allowing."""
+    row = session.get(AllowedWebhookHost, host_id)
+    if row is None:
+        raise AllowedHostNotFound()
+    host = row.host
+    session.delete(row)
+    session.flush()
+    log_event(
+        session, SecurityEvent.policy_change, actor, object_id=host_id,
+        object_label=f"webhook host {host}", action="remove_allowed_host",
+    )  # fmt: skip
+
+
+def known_scopes() -> list[str]:
+    """Every scope a service account may hold: `<tag>:read|write` of the API's tags."""
+    return sorted(KNOWN_SCOPES)
 
 
 # --- polling --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from demosites.ledger.models import (
     LedgerEntry,
     LedgerPlan,
     LedgerUnit,
+    LedgerUnitAncestor,
     PlanItem,
     PlanSection,
     PlanTarget,
@@ -90,7 +91,11 @@ def list_plans(
     year: int | None,
     limit: int,
     offset: int,
+    applicable_to: int | None = None,
 ) -> tuple[list[PlanRead], int]:
+    """Plans the scope sees; `unit_id` the unit's own; `applicable_to` the plans a unit works
+    to: its own and its ancestors' (a community works to its street's plan; a unit the caller
+    cannot read is not found)."""
     stmt = (
         select(LedgerPlan, LedgerUnit.name)
         .join(LedgerUnit, LedgerUnit.id == LedgerPlan.unit_id)
@@ -98,6 +103,13 @@ def list_plans(
     )
     if unit_id is not None:
         stmt = stmt.where(LedgerPlan.unit_id == unit_id)
+    if applicable_to is not None:
+        unit = get_unit(session, scope, applicable_to)
+        stmt = stmt.where(
+            col(LedgerPlan.unit_id).in_(
+                select(LedgerUnitAncestor.ancestor_id).where(LedgerUnitAncestor.unit_id == unit.id)
+            )
+        )
     if year is not None:
         stmt = stmt.where(LedgerPlan.year == year)
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()

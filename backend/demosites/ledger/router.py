@@ -212,7 +212,7 @@ def get_template(code: Annotated[str, Path(max_length=64)], scope: ScopeDep) -> 
     operation_id="list_ledger_plans",
     summary="Plans you see (your units', and those of units above yours that apply to you)",
     response_model=PlanPage,
-    responses=responses(*_common),
+    responses=responses(*_common, UnitNotFound),
 )
 def list_plans(
     session: SessionDep,
@@ -220,8 +220,19 @@ def list_plans(
     page: PageDep,
     unit_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    applicable_to: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**31 - 1,
+            examples=[23],
+            description="A unit: its own plans and those of the units above it that apply to it",
+        ),
+    ] = None,
 ) -> PlanPage:
-    items, total = plans.list_plans(session, scope, unit_id, year, page.limit, page.offset)
+    items, total = plans.list_plans(
+        session, scope, unit_id, year, page.limit, page.offset, applicable_to=applicable_to
+    )
     return PlanPage(items=items, total=total)
 
 

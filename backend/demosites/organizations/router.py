@@ -92,7 +92,7 @@ def list_users(
 )
 def create_user(body: UserCreate, session: SessionDep, actor: SysadminDep) -> UserRead:
     user = service.create_user(session, actor, body)
-    return service.user_read(user, [str(r) for r in body.roles])
+    return service.read_user(session, user)
 
 
 @router.get(

@@ -45,6 +45,7 @@ class UserRead(BaseModel):
     username: str
     display_name: str
     organization_id: int
+    organization_name: str = Field(examples=["合肥市委宣传部"])
     roles: list[Role]
     is_active: bool
     created_at: datetime

@@ -108,17 +108,24 @@ def mask_phone(phone: str | None) -> str | None:
     return digits[:keep] + "*" * (len(digits) - keep - 4) + digits[-4:]
 
 
-def user_read(user: User, roles: list[str]) -> UserRead:
+def user_read(user: User, roles: list[str], organization_name: str) -> UserRead:
     return UserRead(
         id=user.id or 0,
         username=user.username,
         display_name=user.display_name,
         organization_id=user.organization_id,
+        organization_name=organization_name,
         roles=sorted(roles),  # type: ignore[arg-type]
         is_active=user.is_active,
         created_at=user.created_at,
         phone_masked=mask_phone(user.phone),
     )
+
+
+def read_user(session: Session, user: User) -> UserRead:
+    org = session.get(Organization, user.organization_id)
+    roles = roles_of(session, [user.id or 0])[user.id or 0]
+    return user_read(user, roles, org.name if org else "")
 
 
 def create_user(session: Session, actor: Actor | None, data: UserCreate, must_change: bool = True) -> User:
@@ -166,12 +173,14 @@ def user_contact(session: Session, actor: Actor, user_id: int, ip: str | None) -
 def list_users(
     session: Session, organization_id: int | None, q: str | None, limit: int, offset: int
 ) -> tuple[list[UserRead], int]:
-    stmt = select(User)
+    stmt = select(User, Organization.name).join(
+        Organization, col(Organization.id) == User.organization_id
+    )
     if organization_id:
         stmt = stmt.where(User.organization_id == organization_id)
     if q:
         stmt = stmt.where(col(User.username).contains(q) | col(User.display_name).contains(q))
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    users = list(session.exec(stmt.order_by(col(User.id)).limit(limit).offset(offset)))
-    roles = roles_of(session, [u.id or 0 for u in users])
-    return [user_read(u, roles[u.id or 0]) for u in users], int(total)
+    rows = list(session.exec(stmt.order_by(col(User.id)).limit(limit).offset(offset)))
+    roles = roles_of(session, [u.id or 0 for u, _ in rows])
+    return [user_read(u, roles[u.id or 0], name) for u, name in rows], int(total)

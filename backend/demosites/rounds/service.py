@@ -277,6 +277,20 @@ def rule_for(
     return quota
 
 
+def recommenders_for(session: Session, round_id: int, unit: ApplicantUnit) -> list[QuotaRead]:
+    """The quota rules of the round whose eligibility admits `unit` (its field, then `admits`):
+    the recommending bodies (推荐单位) the unit may apply through, with what is left of each."""
+    get_round(session, round_id)
+    rows = session.exec(
+        select(Quota, Organization)
+        .join(Organization, col(Organization.id) == Quota.recommender_id)
+        .where(Quota.round_id == round_id, Quota.field == unit.field)
+        .order_by(col(Organization.id))
+        .execution_options(populate_existing=True)
+    ).all()
+    return [_quota_read(q, o) for q, o in rows if admits(q.eligibility, unit, o)]
+
+
 def quota_board(session: Session, round_id: int) -> list[QuotaRead]:
     get_round(session, round_id)
     rows = session.exec(

@@ -96,6 +96,7 @@ class UserSecurityRead(BaseModel):
     username: str
     display_name: str
     organization_id: int
+    organization_name: str = Field(examples=["合肥市委宣传部"])
     roles: list[str]
     is_active: bool
     phone_masked: str | None

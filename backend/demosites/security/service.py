@@ -13,7 +13,7 @@ from demosites.auth.models import LoginAttempt, UserSession
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.security import verify_password
-from demosites.organizations.models import User, UserRole
+from demosites.organizations.models import Organization, User, UserRole
 from demosites.organizations.service import mask_phone
 from demosites.security import duties, passwords, totp
 from demosites.security.audit import SecurityEvent, log_event
@@ -251,7 +251,15 @@ def _security_reads(session: Session, users: list[User]) -> list[UserSecurityRea
     enabled: set[int] = set()
     last: dict[str, object] = {}
     failing: set[str] = set()
+    org_names: dict[int, str] = {}
     if ids:
+        org_names = dict(
+            session.exec(
+                select(Organization.id, Organization.name).where(
+                    col(Organization.id).in_({u.organization_id for u in users})
+                )
+            ).all()
+        )
         for uid, role in session.exec(
             select(UserRole.user_id, UserRole.role).where(col(UserRole.user_id).in_(ids))
         ):
@@ -297,6 +305,7 @@ def _security_reads(session: Session, users: list[User]) -> list[UserSecurityRea
                 username=u.username,
                 display_name=u.display_name,
                 organization_id=u.organization_id,
+                organization_name=org_names.get(u.organization_id, ""),
                 roles=sorted(roles[u.id or 0]),
                 is_active=u.is_active,
                 phone_masked=mask_phone(u.phone),

@@ -16,6 +16,7 @@ from demosites.sites.models import PublicNotice, PublicNoticeEntry, Site, SiteSt
 from demosites.sites.schemas import (
     PlaqueVerification,
     PublicNoticeRead,
+    PublicRoundRead,
     PublicSiteRead,
 )
 from demosites.sites.schemas import (
@@ -58,6 +59,18 @@ def list_sites(
         for s, year in rows
     ]
     return items, int(total)
+
+
+def rounds_with_sites(session: Session) -> list[PublicRoundRead]:
+    """Rounds with sites on the public list (holding a plaque), newest first."""
+    rows = session.exec(
+        select(Round.id, Round.year, Round.name, func.count(col(Site.id)))
+        .join(Site, col(Site.round_id) == Round.id)
+        .where(col(Site.status).in_(HOLDS_PLAQUE))
+        .group_by(col(Round.id), col(Round.year), col(Round.name))
+        .order_by(col(Round.year).desc(), col(Round.id).desc())
+    ).all()
+    return [PublicRoundRead(id=i or 0, year=y, name=n, sites=c) for i, y, n, c in rows]
 
 
 def verify_plaque(session: Session, plaque_no: str) -> PlaqueVerification:

@@ -71,6 +71,7 @@ from demosites.sites.schemas import (
     PublicityPage,
     PublicityRead,
     PublicNoticePage,
+    PublicRoundPage,
     PublicSitePage,
     RectificationPage,
     Reminders,
@@ -440,6 +441,19 @@ def public_list_sites(
         session, {"round_id": round_id, "city": city, "field": field}, page.limit, page.offset
     )
     return PublicSitePage(items=items, total=total)
+
+
+@public_router.get(
+    "/rounds",
+    operation_id="public_list_rounds",
+    summary="Rounds with published demonstration sites, newest first, for the public list's filter (no login)",
+    response_model=PublicRoundPage,
+    responses=responses(ValidationFailed),
+    openapi_extra=_NO_SCOPE,
+)
+def public_list_rounds(session: SessionDep) -> PublicRoundPage:
+    items = public.rounds_with_sites(session)
+    return PublicRoundPage(items=items, total=len(items))
 
 
 @public_router.get(

@@ -371,6 +371,20 @@ class PublicSitePage(BaseModel):
     total: int
 
 
+class PublicRoundRead(BaseModel):
+    """A round whose demonstration sites are published, for the public list's filter."""
+
+    id: int = Field(examples=[1])
+    year: int = Field(examples=[2025])
+    name: str = Field(examples=["2025年度全省基层思想政治工作示范点创建"])
+    sites: int = Field(examples=[12], description="Sites of the round holding a plaque")
+
+
+class PublicRoundPage(BaseModel):
+    items: list[PublicRoundRead]
+    total: int
+
+
 class PlaqueVerification(BaseModel):
     """What a QR code on the certificate resolves to."""
 

@@ -358,6 +358,10 @@ const en: typeof zhCN = {
     allow: 'Allow',
     hostFormat: 'Enter a host name or IP address',
     hostAllowed: 'Host {host} allowed',
+    hostRemove: 'Remove',
+    hostRemoveConfirm: 'Webhooks to {host} will be refused again (the removal is audited). Continue?',
+    hostRemoved: 'Host {host} removed',
+    noHosts: 'No private host is allowed',
   },
   webhooks: {
     title: 'Webhooks',

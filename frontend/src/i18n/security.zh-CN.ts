@@ -355,6 +355,10 @@ export default {
     allow: '允许',
     hostFormat: '请输入主机名或 IP 地址',
     hostAllowed: '已允许主机 {host}',
+    hostRemove: '移除',
+    hostRemoveConfirm: '移除后，指向 {host} 的 Webhook 将再次被拒绝（记入安全审计）。确定？',
+    hostRemoved: '已移除主机 {host}',
+    noHosts: '尚未允许任何内网主机',
   },
   webhooks: {
     title: 'Webhook 订阅',

@@ -4,7 +4,7 @@ import { createApiClient } from '@/api/client'
 import { ApiError } from '@/api/problem'
 import { fakeFetch, json, problem, type Handler } from '@/test/fakeApi'
 import { sitesApi } from './sitesCommon'
-import { groupItems, pathIds, useLedgerStore, type LedgerUnit, type PlanDetail } from './ledger'
+import { groupItems, useLedgerStore, type LedgerUnit, type PlanDetail } from './ledger'
 import { useLedgerEntriesStore } from './ledgerEntries'
 import { useLedgerComplianceStore } from './ledgerCompliance'
 
@@ -22,22 +22,16 @@ const COMMUNITY: LedgerUnit = {
 describe('ledger plans', () => {
   beforeEach(() => setActivePinia(createPinia()))
 
-  it('reads ancestors from the materialised path', () => {
-    expect(pathIds('/1/5/23/')).toEqual([1, 5, 23])
-    expect(pathIds('/')).toEqual([])
-  })
-
   it("a community's plans include its street's plan (plans apply downwards)", async () => {
     const plan = (id: number, unit_id: number, year: number) => ({ id, unit_id, unit_name: '', year, title: `p${id}`, source: null, created_at: '' })
     const requests = setup({
-      'GET /api/v1/ledger/plans': (r) => {
-        const unit = Number(new URL(r.url).searchParams.get('unit_id'))
-        return json({ items: unit === 5 ? [plan(7, 5, 2026)] : unit === 23 ? [plan(9, 23, 2025)] : [], total: 1 })
-      },
+      'GET /api/v1/ledger/plans': () => json({ items: [plan(7, 5, 2026), plan(9, 23, 2025)], total: 2 }),
     })
     const store = useLedgerStore()
     await store.loadPlans(COMMUNITY)
-    expect(requests).toHaveLength(3)
+    // One request: the API answers the unit's own plans and its ancestors' (applicable_to).
+    expect(requests).toHaveLength(1)
+    expect(new URL(requests[0]!.url).searchParams.get('applicable_to')).toBe(String(COMMUNITY.id))
     expect(store.plans.map((p) => p.id)).toEqual([7, 9])
   })
 

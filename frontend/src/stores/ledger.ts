@@ -20,15 +20,6 @@ export interface PlanGroup {
   items: PlanItem[]
 }
 
-/** "/1/5/23/" → [1, 5, 23]: the unit's ancestors and itself, root first. */
-export function pathIds(path: string): number[] {
-  return path
-    .split('/')
-    .filter(Boolean)
-    .map(Number)
-    .filter((n) => Number.isInteger(n) && n > 0)
-}
-
 /** Items grouped under their sections in plan order; items without a section come last. */
 export function groupItems(plan: PlanDetail): PlanGroup[] {
   const groups: PlanGroup[] = [...plan.sections]
@@ -70,16 +61,12 @@ export const useLedgerStore = defineStore('ledger', () => {
   }
 
   /** Plans that apply to a unit: its own and those of the units above it (a community works to
-   * its street's plan), newest year first. Throws ApiError. */
+   * its street's plan), newest year first — one request, the API resolves the ancestors. */
   async function applicablePlans(unit: LedgerUnit): Promise<Plan[]> {
-    const lists = await Promise.all(
-      pathIds(unit.path).map((id) =>
-        unwrap(sitesApi.client.GET('/api/v1/ledger/plans', { params: { query: { unit_id: id, limit: 200 } } }))
-          .then((page) => page.items)
-          .catch(() => [] as Plan[]),
-      ),
+    const page = await unwrap(
+      sitesApi.client.GET('/api/v1/ledger/plans', { params: { query: { applicable_to: unit.id, limit: 200 } } }),
     )
-    return lists.flat().sort((a, b) => b.year - a.year || a.id - b.id)
+    return page.items
   }
 
   async function loadPlans(unit: LedgerUnit): Promise<void> {

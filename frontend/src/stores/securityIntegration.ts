@@ -61,12 +61,33 @@ export const useSecurityIntegrationStore = defineStore('securityIntegration', ()
     )
   }
 
-  /** Hosts allowed in this visit (the API has no list of them yet). */
+  /** The scopes a service account may hold, as the API declares them (never a fixed list here). */
+  const knownScopes = ref<string[]>([])
+  async function loadKnownScopes(): Promise<void> {
+    if (knownScopes.value.length) return
+    knownScopes.value = (await call((c) => c.GET('/api/v1/service-accounts/scopes'))).items
+  }
+
+  /** Loopback or private hosts allowed as webhook targets (安全管理员). */
   const allowedHosts = ref<AllowedHost[]>([])
+  const allowedHostsError = ref<ApiError | null>(null)
+  async function loadAllowedHosts(): Promise<void> {
+    allowedHostsError.value = null
+    try {
+      allowedHosts.value = (await call((c) => c.GET('/api/v1/webhooks/allowed-hosts'))).items
+    } catch (err) {
+      allowedHostsError.value = err instanceof ApiError ? err : new ApiError(networkProblem())
+    }
+  }
   async function allowHost(host: string): Promise<AllowedHost> {
     const row = await call((c) => c.POST('/api/v1/webhooks/allowed-hosts', { body: { host: host.trim() } }))
-    allowedHosts.value = [row, ...allowedHosts.value.filter((h) => h.id !== row.id)]
+    allowedHosts.value = [...allowedHosts.value.filter((h) => h.id !== row.id), row].sort((a, b) => a.host.localeCompare(b.host))
     return row
+  }
+  /** Stops allowing a host (audited by the API); webhooks to it are refused again. */
+  async function removeAllowedHost(id: number): Promise<void> {
+    await call((c) => c.DELETE('/api/v1/webhooks/allowed-hosts/{host_id}', { params: { path: { host_id: id } } }))
+    allowedHosts.value = allowedHosts.value.filter((h) => h.id !== id)
   }
 
   // --- webhooks ------------------------------------------------------------------------------
@@ -137,8 +158,13 @@ export const useSecurityIntegrationStore = defineStore('securityIntegration', ()
     createAccount,
     setScopes,
     revoke,
+    knownScopes,
+    loadKnownScopes,
     allowedHosts,
+    allowedHostsError,
+    loadAllowedHosts,
     allowHost,
+    removeAllowedHost,
     subscriptions,
     subscriptionsLoading,
     subscriptionsError,

@@ -96,31 +96,6 @@ export function formatDateTime(value: string | null | undefined): string {
 /** Scopes are `resource:read|write`, as the API checks them. */
 export const SCOPE_PATTERN = /^[a-z_]+:(read|write)$/
 
-/** Scopes the API declares (x-required-scope in openapi.json; a unit test keeps this in step). */
-export const KNOWN_SCOPES = [
-  'applicants:read',
-  'applicants:write',
-  'applications:read',
-  'applications:write',
-  'events:read',
-  'integration:read',
-  'integration:write',
-  'ledger:read',
-  'ledger:write',
-  'notices:read',
-  'notices:write',
-  'organizations:read',
-  'organizations:write',
-  'rounds:read',
-  'rounds:write',
-  'security:read',
-  'security:write',
-  'sites:read',
-  'sites:write',
-  'webhooks:read',
-  'webhooks:write',
-] as const
-
 /** Query string of an export link (the browser downloads it with the session cookie). */
 export function exportHref(path: string, query: Record<string, unknown>, format: 'csv' | 'xlsx'): string {
   const params = new URLSearchParams()

@@ -50,6 +50,7 @@ function userSecurity(over: Partial<UserSecurity> = {}): UserSecurity {
     username: 'xuancheng',
     display_name: '宣城',
     organization_id: 3,
+    organization_name: '宣城市委宣传部',
     roles: ['recommender'],
     is_active: true,
     phone_masked: '138****1234',
@@ -258,6 +259,31 @@ describe('integration', () => {
     expect(store.accounts.map((a) => a.id)).toEqual([9])
     await store.revoke(9)
     expect(store.accounts[0]!.revoked_at).toBe('y')
+  })
+
+  it('takes the scope choices from the API and lists, allows and removes webhook hosts', async () => {
+    const host = (id: number, name: string) => ({ id, host: name, created_at: '2026-11-01T00:00:00Z' })
+    const requests = withApi({
+      'GET /api/v1/service-accounts/scopes': () => json({ items: ['applications:read', 'documents:read'], total: 2 }),
+      'GET /api/v1/webhooks/allowed-hosts': () => json({ items: [host(1, '10.0.0.8')], total: 1 }),
+      'POST /api/v1/webhooks/allowed-hosts': () => json(host(2, '127.0.0.1'), 201),
+      'DELETE /api/v1/webhooks/allowed-hosts/1': () => new Response(null, { status: 204 }),
+    })
+    const store = useSecurityIntegrationStore()
+    await store.loadKnownScopes()
+    await store.loadKnownScopes() // asked once
+    expect(store.knownScopes).toEqual(['applications:read', 'documents:read'])
+    await store.loadAllowedHosts()
+    await store.allowHost(' 127.0.0.1 ')
+    expect(store.allowedHosts.map((h) => h.host)).toEqual(['10.0.0.8', '127.0.0.1'])
+    await store.removeAllowedHost(1)
+    expect(store.allowedHosts.map((h) => h.id)).toEqual([2])
+    expect(requests.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
+      'GET /api/v1/service-accounts/scopes',
+      'GET /api/v1/webhooks/allowed-hosts',
+      'POST /api/v1/webhooks/allowed-hosts',
+      'DELETE /api/v1/webhooks/allowed-hosts/1',
+    ])
   })
 
   it('loads the deliveries of the chosen subscription with paging', async () => {

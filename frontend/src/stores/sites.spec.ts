@@ -7,7 +7,7 @@ import { sitesApi, type Site } from './sitesCommon'
 import { siteQuery, useSitesStore } from './sites'
 import { useSiteDetailStore } from './sitesDetail'
 import { useSiteNoticeStore } from './sitesNotice'
-import { roundsOf, usePlaqueStore, usePublicNoticesStore, usePublicSitesStore } from './sitesPublic'
+import { usePlaqueStore, usePublicNoticesStore, usePublicSitesStore } from './sitesPublic'
 
 function setup(routes: Record<string, Handler>) {
   const fake = fakeFetch(routes)
@@ -125,10 +125,16 @@ describe('public notice (office)', () => {
 describe('public pages', () => {
   beforeEach(() => setActivePinia(createPinia()))
 
-  it('derives the round filter from the published sites, newest first', () => {
-    const s = (round_id: number, round_year: number) =>
-      ({ round_id, round_year, plaque_no: `${round_id}` }) as Parameters<typeof roundsOf>[0][number]
-    expect(roundsOf([s(1, 2022), s(2, 2025), s(1, 2022)])).toEqual([{ id: 2, year: 2025 }, { id: 1, year: 2022 }])
+  it('takes the round filter from the public rounds endpoint, as the API orders it', async () => {
+    const rounds = [
+      { id: 2, year: 2025, name: '2025年度示范点创建', sites: 7 },
+      { id: 1, year: 2022, name: '2022年度示范点创建', sites: 3 },
+    ]
+    const requests = setup({ 'GET /api/v1/public/rounds': () => json({ items: rounds, total: 2 }) })
+    const store = usePublicSitesStore()
+    await store.loadRoundOptions()
+    expect(store.roundOptions).toEqual(rounds)
+    expect(requests).toHaveLength(1)
   })
 
   it('lists published sites with paging', async () => {

@@ -29,6 +29,8 @@ export type PlaqueVerification = S['PlaqueVerification']
 export type PublicNotice = S['PublicNoticeRead']
 export type ObjectionCreate = S['ObjectionCreate']
 export type Round = S['RoundRead']
+export type Assessor = S['AssessorRead']
+export type PublicRound = S['PublicRoundRead']
 
 /** The 16 cities of Anhui in the province's order (filters). */
 export const CITIES = [

@@ -8,6 +8,7 @@ import {
   idempotencyKey,
   sitesApi,
   unwrap,
+  type Assessor,
   type Evidence,
   type HistoryItem,
   type Inspection,
@@ -112,6 +113,12 @@ export const useSiteDetailStore = defineStore('siteDetail', () => {
     await refresh()
   }
 
+  /** Assessor accounts (GET /api/v1/assessors) to name as inspectors, by name or organisation. */
+  async function searchInspectors(q = ''): Promise<Assessor[]> {
+    const query = { q: q.trim() || undefined, limit: 50 }
+    return (await unwrap(sitesApi.client.GET('/api/v1/assessors', { params: { query } }))).items
+  }
+
   async function addPublicity(body: PublicityCreate): Promise<void> {
     if (!site.value) return
     await unwrap(
@@ -164,6 +171,7 @@ export const useSiteDetailStore = defineStore('siteDetail', () => {
     act,
     openInspection,
     nameInspectors,
+    searchInspectors,
     addPublicity,
     loadEvidence,
     uploadEvidence,

@@ -10,6 +10,7 @@ import {
   type ObjectionCreate,
   type PlaqueVerification,
   type PublicNotice,
+  type PublicRound,
   type PublicSite,
 } from './sitesCommon'
 
@@ -17,18 +18,6 @@ export interface PublicFilters {
   round_id: number | null
   city: string | null
   field: FieldKind | null
-}
-
-export interface RoundOption {
-  id: number
-  year: number
-}
-
-/** Distinct rounds seen in a list of sites, newest first (the public API lists no rounds). */
-export function roundsOf(sites: PublicSite[]): RoundOption[] {
-  const byId = new Map<number, number>()
-  for (const s of sites) byId.set(s.round_id, s.round_year)
-  return [...byId].map(([id, year]) => ({ id, year })).sort((a, b) => b.year - a.year || b.id - a.id)
 }
 
 export const usePublicSitesStore = defineStore('publicSites', () => {
@@ -39,7 +28,7 @@ export const usePublicSitesStore = defineStore('publicSites', () => {
   const total = ref(0)
   const loading = ref(false)
   const error = ref<ApiError | null>(null)
-  const roundOptions = ref<RoundOption[]>([])
+  const roundOptions = ref<PublicRound[]>([])
 
   async function load(): Promise<void> {
     loading.value = true
@@ -69,11 +58,10 @@ export const usePublicSitesStore = defineStore('publicSites', () => {
     }
   }
 
-  /** Round filter options from the published sites themselves (one call of the maximum page). */
+  /** Round filter options: the rounds with published sites, newest first (GET /public/rounds). */
   async function loadRoundOptions(): Promise<void> {
     try {
-      const data = await unwrap(sitesApi.client.GET('/api/v1/public/sites', { params: { query: { limit: 200 } } }))
-      roundOptions.value = roundsOf(data.items)
+      roundOptions.value = (await unwrap(sitesApi.client.GET('/api/v1/public/rounds'))).items
     } catch {
       roundOptions.value = []
     }

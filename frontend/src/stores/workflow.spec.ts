@@ -99,6 +99,24 @@ describe('workflow store', () => {
   })
 })
 
+describe('asking the API instead of re-deriving its rules', () => {
+  beforeEach(() => setActivePinia(createPinia()))
+
+  it('asks which 推荐单位 admit the applicant unit in the round', async () => {
+    const hefei = { id: 1, recommender_id: 11, recommender_name: '合肥市委宣传部', field: 'school', limit: 1, used: 0, left: 1 } as Quota
+    const { store, requests } = setup({ 'GET /api/v1/applicants/27/recommenders': () => json({ items: [hefei], total: 1 }) })
+    expect(await store.recommendersFor(27, 2)).toEqual([hefei])
+    expect(new URL(requests[0]!.url).searchParams.get('round_id')).toBe('2')
+  })
+
+  it('lists assessors for an application so the API says who must stand aside (回避)', async () => {
+    const { store, requests } = setup({ 'GET /api/v1/assessors': () => json({ items: [], total: 0 }) })
+    await store.listAssessors({ application_id: 4, q: '网信' })
+    const query = new URL(requests[0]!.url).searchParams
+    expect([query.get('application_id'), query.get('q'), query.get('limit')]).toEqual(['4', '网信', '200'])
+  })
+})
+
 describe('paged application list', () => {
   beforeEach(() => setActivePinia(createPinia()))
 

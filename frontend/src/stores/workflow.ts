@@ -12,6 +12,8 @@ import type {
   ApplicationPage,
   ApplicationQuery,
   ApplicationUpdate,
+  Assessor,
+  AssessorQuery,
   BatchTransitionRequest,
   HistoryEntry,
   Material,
@@ -213,6 +215,22 @@ export const useWorkflowStore = defineStore('workflow', () => {
     )
   }
 
+  /** Active assessors with their organisations; with `application_id`, each says whether it
+   * must stand aside (回避) for that application (the API's rule, never re-derived here). */
+  async function listAssessors(query: AssessorQuery = {}): Promise<{ items: Assessor[]; total: number }> {
+    return unwrap(client.GET('/api/v1/assessors', { params: { query: { limit: 200, ...query } } }))
+  }
+
+  /** 推荐单位 whose quota rules admit the applicant unit in the round (the API's eligibility). */
+  async function recommendersFor(applicantId: number, roundId: number): Promise<Quota[]> {
+    const page = await unwrap(
+      client.GET('/api/v1/applicants/{applicant_id}/recommenders', {
+        params: { path: { applicant_id: applicantId }, query: { round_id: roundId } },
+      }),
+    )
+    return page.items
+  }
+
   async function myApplicants(): Promise<Applicant[]> {
     const page = await unwrap(client.GET('/api/v1/applicants', { params: { query: { limit: 50 } } }))
     return page.items
@@ -243,6 +261,8 @@ export const useWorkflowStore = defineStore('workflow', () => {
     history,
     materials,
     assignAssessors,
+    listAssessors,
+    recommendersFor,
     myApplicants,
   }
 })

@@ -1,31 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import {
   actionButtons,
-  assessorConflicts,
+  assessorCandidates,
   averageScore,
   beijingToday,
   commonActions,
-  knownAssessors,
   quotaBoard,
-  recommenderChoices,
   stageProgress,
   statusTagType,
   usedPercent,
 } from './workflowLogic'
-import type { Applicant, Application, AssessorRef, Quota } from './workflowTypes'
+import type { Application, Assessor, AssessorRef, Quota } from './workflowTypes'
 
 function quota(partial: Partial<Quota>): Quota {
   return {
     id: 1, round_id: 2, recommender_id: 11, recommender_code: 'hefei', recommender_name: '合肥市委宣传部', field: 'school',
     limit: 1, used: 0, left: 1, eligibility: { scope: 'own_city', exclude: ['provincial_university', 'provincial_soe'] }, version: 1,
-    ...partial,
-  }
-}
-
-function unit(partial: Partial<Applicant>): Applicant {
-  return {
-    id: 1, organization_id: 27, organization_code: 'hf_school', name: '合肥市第四十五中学', kind: 'primary_school', field: 'school',
-    city: '合肥', university: null, provincial_university: false, ownership: null, created_at: '2026-11-01T00:00:00Z',
     ...partial,
   }
 }
@@ -101,35 +91,25 @@ describe('quota board', () => {
   })
 })
 
-describe('conflict of interest (回避)', () => {
-  const app = { recommender: { id: 7, code: 'sasac', name: '省国资委' } } as Pick<Application, 'recommender'>
-  const pool: AssessorRef[] = [
-    { user_id: 1, display_name: '省委网信办 演示账号', organization_name: '省委网信办' },
-    { user_id: 2, display_name: '省国资委 演示账号', organization_name: '省国资委' },
+describe('assessment team candidates', () => {
+  const listed: Assessor[] = [
+    { user_id: 1, username: 'cac_a', display_name: '省委网信办 演示账号', organization_id: 3, organization_name: '省委网信办', conflict_of_interest: false },
+    { user_id: 2, username: 'sasac_a', display_name: '省国资委 演示账号', organization_id: 7, organization_name: '省国资委', conflict_of_interest: true },
   ]
-  it('flags an assessor from the recommending organisation', () => {
-    expect(assessorConflicts(app, pool).map((c) => c.assessor.user_id)).toEqual([2])
+  it('offers the listed assessors with the 回避 flag the API gave', () => {
+    expect(assessorCandidates([], listed).map((a) => [a.user_id, a.conflict_of_interest])).toEqual([
+      [1, false],
+      [2, true],
+    ])
   })
-  it('flags nobody when no assessor comes from the recommender', () => {
-    expect(assessorConflicts({ recommender: { id: 11, code: 'hefei', name: '合肥市委宣传部' } }, pool)).toEqual([])
-  })
-  it('collects the assessors named on applications once each', () => {
-    const apps = [{ assessors: [pool[0]!, pool[1]!] }, { assessors: [pool[1]!] }] as Pick<Application, 'assessors'>[]
-    expect(knownAssessors(apps).map((a) => a.user_id).sort()).toEqual([1, 2])
-  })
-})
-
-describe('recommenders offered to an applicant unit', () => {
-  const names = (u: Applicant) => recommenderChoices(DEFAULT_QUOTAS, u).map((q) => q.recommender_name)
-  it('a city school: its own city only', () => {
-    expect(names(unit({}))).toEqual(['合肥市委宣传部'])
-  })
-  it('a provincial university unit: the education commission, not its city', () => {
-    expect(names(unit({ kind: 'university_unit', provincial_university: true, university: '安徽大学' }))).toEqual(['省委教育工委'])
-  })
-  it('a provincial SOE: 省国资委 only; a private enterprise: its city or 省工商联', () => {
-    expect(names(unit({ kind: 'enterprise', field: 'enterprise', ownership: 'provincial_soe' }))).toEqual(['省国资委'])
-    expect(names(unit({ kind: 'enterprise', field: 'enterprise', ownership: 'private' }))).toEqual(['合肥市委宣传部', '省工商联'])
+  it('keeps a current team member the list left out, its flag unknown', () => {
+    const team: AssessorRef[] = [
+      { user_id: 9, display_name: '已停用账号', organization_id: 5, organization_name: '省总工会' },
+      { user_id: 1, display_name: '省委网信办 演示账号', organization_id: 3, organization_name: '省委网信办' },
+    ]
+    const out = assessorCandidates(team, listed)
+    expect(out.map((a) => a.user_id)).toEqual([9, 1, 2])
+    expect(out[0]!.conflict_of_interest).toBeNull()
   })
 })
 

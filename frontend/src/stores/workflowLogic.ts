@@ -1,6 +1,6 @@
 // Pure helpers of the workflow pages: what to show for the API's answers. No business rule is
 // decided here: the buttons come from `allowed_actions`, the refusals from the API.
-import type { Action, Application, AssessorRef, Quota, Status, FieldKind, Applicant } from './workflowTypes'
+import type { Action, Application, Assessor, AssessorRef, Quota, Status, FieldKind } from './workflowTypes'
 
 export const FIELDS: readonly FieldKind[] = ['school', 'enterprise', 'community', 'rural']
 
@@ -129,62 +129,17 @@ export function usedPercent(cell: QuotaCell): number {
   return Math.min(100, Math.round((cell.used / cell.limit) * 100))
 }
 
-export interface AssessorConflict {
-  assessor: AssessorRef
-  reason: 'recommender'
-}
-
 /**
- * Assessors who would be refused for conflict of interest (回避): their organisation is the
- * application's recommender. The API names assessors' organisations by name only, so the names
- * are compared (the API's own refusal stays the final word).
+ * The assessment dialog's candidates: the assessors the API lists (each with its 回避 flag for
+ * the application) and the application's current team members the list did not include (an
+ * account deactivated since, or beyond the page), whose flag is then unknown (null).
  */
-export function assessorConflicts(
-  application: Pick<Application, 'recommender'>,
-  assessors: readonly AssessorRef[],
-): AssessorConflict[] {
-  const rec = application.recommender.name.trim()
-  return assessors
-    .filter((a) => a.organization_name.trim() === rec)
-    .map((assessor) => ({ assessor, reason: 'recommender' as const }))
-}
-
-/** Distinct assessors named on any of the applications' teams, by user id. */
-export function knownAssessors(applications: readonly Pick<Application, 'assessors'>[]): AssessorRef[] {
-  const seen = new Map<number, AssessorRef>()
-  for (const app of applications) for (const a of app.assessors) if (!seen.has(a.user_id)) seen.set(a.user_id, a)
-  return [...seen.values()].sort((a, b) => a.organization_name.localeCompare(b.organization_name, 'zh-CN'))
-}
-
-/**
- * Recommenders offered to an applicant unit: those with a quota rule in the unit's field whose
- * eligibility admits it, read from the quota board's rules. A pre-selection only: the API checks
- * eligibility again when the application is filed (not_eligible).
- */
-export function recommenderChoices(quotas: readonly Quota[], unit: Applicant): Quota[] {
-  return quotas.filter((q) => q.field === unit.field && admitsHint(q, unit))
-}
-
-function admitsHint(q: Quota, unit: Applicant): boolean {
-  const e = q.eligibility as {
-    scope?: string
-    kinds?: string[] | null
-    exclude?: string[]
-    provincial_university?: boolean | null
-    ownership?: string[] | null
-  }
-  // The board names the recommender, not its city: a city department's name starts with it.
-  if (e.scope === 'own_city' && !q.recommender_name.startsWith(unit.city)) return false
-  if (e.kinds && !e.kinds.includes(unit.kind)) return false
-  const isPU = unit.kind === 'university_unit' && unit.provincial_university
-  const isSOE = unit.kind === 'enterprise' && unit.ownership === 'provincial_soe'
-  const exclude = e.exclude ?? []
-  if ((exclude.includes('provincial_university') && isPU) || (exclude.includes('provincial_soe') && isSOE)) return false
-  if (e.provincial_university !== undefined && e.provincial_university !== null) {
-    if (unit.kind !== 'university_unit' || unit.provincial_university !== e.provincial_university) return false
-  }
-  if (e.ownership && !(unit.kind === 'enterprise' && unit.ownership && e.ownership.includes(unit.ownership))) return false
-  return true
+export function assessorCandidates(team: readonly AssessorRef[], listed: readonly Assessor[]): Assessor[] {
+  const seen = new Set(listed.map((a) => a.user_id))
+  const missing = team
+    .filter((a) => !seen.has(a.user_id))
+    .map((a): Assessor => ({ user_id: a.user_id, username: '', display_name: a.display_name, organization_id: a.organization_id, organization_name: a.organization_name, conflict_of_interest: null }))
+  return [...missing, ...listed]
 }
 
 /** Average of the four standards' scores, one decimal. */

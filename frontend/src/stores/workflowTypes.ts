@@ -25,6 +25,9 @@ export type Material = Schemas['MaterialRead']
 export type MaterialPurpose = Schemas['MaterialPurpose']
 export type Applicant = Schemas['ApplicantRead']
 export type AssessorRef = Schemas['AssessorRef']
+/** An assessor the office may name (GET /api/v1/assessors), with 回避 said by the API. */
+export type Assessor = Schemas['AssessorRead']
+export type AssessorQuery = NonNullable<paths['/api/v1/assessors']['get']['parameters']['query']>
 export type PriorityKind = Schemas['PriorityKind']
 export type Scores = Schemas['Scores']
 export type Opinion = Schemas['Opinion']

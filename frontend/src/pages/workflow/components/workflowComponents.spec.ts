@@ -3,7 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { createAppI18n } from '@/i18n'
 import { createApiClient } from '@/api/client'
-import { fakeFetch, problem } from '@/test/fakeApi'
+import { fakeFetch, json, problem } from '@/test/fakeApi'
 import { useWorkflowClient } from '@/stores/workflow'
 import type { Quota } from '@/stores/workflowTypes'
 import QuotaBoard from './QuotaBoard.vue'
@@ -71,30 +71,39 @@ describe('ActionDialog', () => {
 describe('AssignAssessorsDialog', () => {
   beforeEach(() => setActivePinia(createPinia()))
 
-  it('warns of an assessor from the recommending organisation before anything is sent', async () => {
-    const fake = fakeFetch({})
+  it('lists assessors from the API for this application and warns of 回避 as the API says, before sending', async () => {
+    const fake = fakeFetch({
+      'GET /api/v1/assessors': () =>
+        json({
+          items: [
+            { user_id: 1, username: 'cac_a', display_name: '省委网信办 演示账号', organization_id: 3, organization_name: '省委网信办', conflict_of_interest: false },
+            { user_id: 2, username: 'sasac_a', display_name: '省国资委 演示账号', organization_id: 7, organization_name: '省国资委', conflict_of_interest: true },
+          ],
+          total: 2,
+        }),
+    })
     useWorkflowClient(createApiClient({ baseUrl: 'http://test', fetch: fake.fetch }))
     const application = {
       id: 4, name: '“能源先锋”职工思政讲堂', etag: 'W/"1"', assessors: [], recommender: { id: 7, code: 'sasac', name: '省国资委' },
     }
-    const pool = [
-      { user_id: 1, display_name: '省委网信办 演示账号', organization_name: '省委网信办' },
-      { user_id: 2, display_name: '省国资委 演示账号', organization_name: '省国资委' },
-    ]
     const wrapper = mount(AssignAssessorsDialog, {
-      props: { modelValue: false, application: application as never, pool },
+      props: { modelValue: false, application: application as never },
       global: { plugins: [createAppI18n('zh-CN')] },
       attachTo: document.body,
     })
     await wrapper.setProps({ modelValue: true })
     await flushPromises()
+    expect(fake.requests).toHaveLength(1)
+    expect(new URL(fake.requests[0]!.url).searchParams.get('application_id')).toBe('4')
+    expect(document.querySelector('[data-testid="assessor-2"]')?.textContent).toContain('回避')
+    expect(document.querySelector('[data-testid="assessor-1"]')?.textContent).not.toContain('回避')
     const box = document.querySelector('[data-testid="assessor-2"] input') as HTMLInputElement
     box.click()
     await flushPromises()
     const warning = document.querySelector('[data-testid="conflict-warning"]')
     expect(warning?.textContent).toContain('须回避')
     expect(warning?.textContent).toContain('省国资委')
-    expect(fake.requests).toHaveLength(0)
+    expect(fake.requests).toHaveLength(1) // nothing sent yet
     wrapper.unmount()
   })
 })
