@@ -616,6 +616,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/service-accounts/scopes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The scopes a service account may hold (<tag>:read / <tag>:write of the API's tags) */
+        get: operations["list_known_scopes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/service-accounts/{account_id}/scopes": {
         parameters: {
             query?: never;
@@ -657,11 +674,29 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Loopback or private hosts allowed as webhook targets (security administrator) */
+        get: operations["list_allowed_webhook_hosts"];
         put?: never;
         /** Allow a loopback or private host as a webhook target */
         post: operations["allow_webhook_host"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/allowed-hosts/{host_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop allowing a host as a webhook target (security administrator; audited) */
+        delete: operations["remove_allowed_webhook_host"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1585,6 +1620,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applicants/{applicant_id}/recommenders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The recommending bodies (推荐单位) whose quota rules admit this unit in a round, with what is left */
+        get: operations["list_applicant_recommenders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications": {
         parameters: {
             query?: never;
@@ -1682,6 +1734,23 @@ export interface paths {
         get?: never;
         /** Name the assessment team (考核组) of an application (office) */
         put: operations["assign_assessors"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assessors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active assessors (考核人员) with their organisation; with application_id, whether each must stand aside (回避) (office) */
+        get: operations["list_assessors"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -2018,6 +2087,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/rounds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rounds with published demonstration sites, newest first, for the public list's filter (no login) */
+        get: operations["public_list_rounds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/plaques/{plaque_no}": {
         parameters: {
             query?: never;
@@ -2086,6 +2172,13 @@ export interface components {
              * @example 127.0.0.1
              */
             host: string;
+        };
+        /** AllowedHostPage */
+        AllowedHostPage: {
+            /** Items */
+            items: components["schemas"]["AllowedHostRead"][];
+            /** Total */
+            total: number;
         };
         /** AllowedHostRead */
         AllowedHostRead: {
@@ -2341,12 +2434,57 @@ export interface components {
             /** Sha256 */
             sha256: string;
         };
+        /** AssessorPage */
+        AssessorPage: {
+            /** Items */
+            items: components["schemas"]["AssessorRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * AssessorRead
+         * @description An assessor (考核人员) the office may name, with its organisation.
+         */
+        AssessorRead: {
+            /**
+             * User Id
+             * @example 42
+             */
+            user_id: number;
+            /**
+             * Username
+             * @example cac_assessor
+             */
+            username: string;
+            /**
+             * Display Name
+             * @example 省委网信办考核员
+             */
+            display_name: string;
+            /**
+             * Organization Id
+             * @example 3
+             */
+            organization_id: number;
+            /**
+             * Organization Name
+             * @example 省委网信办
+             */
+            organization_name: string;
+            /**
+             * Conflict Of Interest
+             * @description With application_id: whether this assessor must stand aside (回避) for that application, by the same rule the assignment enforces; null without application_id
+             */
+            conflict_of_interest?: boolean | null;
+        };
         /** AssessorRef */
         AssessorRef: {
             /** User Id */
             user_id: number;
             /** Display Name */
             display_name: string;
+            /** Organization Id */
+            organization_id: number;
             /** Organization Name */
             organization_name: string;
         };
@@ -4257,6 +4395,40 @@ export interface components {
             /** Entries */
             entries: components["schemas"]["PublicNoticeEntry"][];
         };
+        /** PublicRoundPage */
+        PublicRoundPage: {
+            /** Items */
+            items: components["schemas"]["PublicRoundRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * PublicRoundRead
+         * @description A round whose demonstration sites are published, for the public list's filter.
+         */
+        PublicRoundRead: {
+            /**
+             * Id
+             * @example 1
+             */
+            id: number;
+            /**
+             * Year
+             * @example 2025
+             */
+            year: number;
+            /**
+             * Name
+             * @example 2025年度全省基层思想政治工作示范点创建
+             */
+            name: string;
+            /**
+             * Sites
+             * @description Sites of the round holding a plaque
+             * @example 12
+             */
+            sites: number;
+        };
         /** PublicSitePage */
         PublicSitePage: {
             /** Items */
@@ -4799,6 +4971,20 @@ export interface components {
              * @example 因汛期顺延材料报送截止时间
              */
             reason?: string | null;
+        };
+        /** ScopeList */
+        ScopeList: {
+            /**
+             * Items
+             * @example [
+             *       "applications:read",
+             *       "applications:write",
+             *       "sites:read"
+             *     ]
+             */
+            items: string[];
+            /** Total */
+            total: number;
         };
         /** ScopesUpdate */
         ScopesUpdate: {
@@ -5824,6 +6010,11 @@ export interface components {
             display_name: string;
             /** Organization Id */
             organization_id: number;
+            /**
+             * Organization Name
+             * @example 合肥市委宣传部
+             */
+            organization_name: string;
             /** Roles */
             roles: components["schemas"]["Role"][];
             /** Is Active */
@@ -5860,6 +6051,11 @@ export interface components {
             display_name: string;
             /** Organization Id */
             organization_id: number;
+            /**
+             * Organization Name
+             * @example 合肥市委宣传部
+             */
+            organization_name: string;
             /** Roles */
             roles: string[];
             /** Is Active */
@@ -8273,6 +8469,53 @@ export interface operations {
             };
         };
     };
+    list_known_scopes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScopeList"];
+                };
+            };
+            /** @description problem+json; code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: forbidden, insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     set_service_account_scopes: {
         parameters: {
             query?: never;
@@ -8413,6 +8656,53 @@ export interface operations {
             };
         };
     };
+    list_allowed_webhook_hosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowedHostPage"];
+                };
+            };
+            /** @description problem+json; code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: forbidden, insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     allow_webhook_host: {
         parameters: {
             query?: never;
@@ -8446,6 +8736,72 @@ export interface operations {
             };
             /** @description problem+json; code: forbidden, insufficient_scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: validation_error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_allowed_webhook_host: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                host_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description problem+json; code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: forbidden, insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9279,6 +9635,8 @@ export interface operations {
             query?: {
                 unit_id?: number | null;
                 year?: number | null;
+                /** @description A unit: its own plans and those of the units above it that apply to it */
+                applicable_to?: number | null;
                 /** @description Page size (max 200) */
                 limit?: number;
                 /** @description Rows to skip */
@@ -9310,6 +9668,15 @@ export interface operations {
             };
             /** @description problem+json; code: no_ledger_access */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: ledger_unit_not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13392,6 +13759,75 @@ export interface operations {
             };
         };
     };
+    list_applicant_recommenders: {
+        parameters: {
+            query: {
+                round_id: number;
+            };
+            header?: never;
+            path: {
+                applicant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaPage"];
+                };
+            };
+            /** @description problem+json; code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: not_found, not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: validation_error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_applications: {
         parameters: {
             query?: {
@@ -14024,6 +14460,81 @@ export interface operations {
                 };
             };
             /** @description problem+json; code: validation_error, validation_error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_assessors: {
+        parameters: {
+            query?: {
+                /** @description Name, username or organisation contains */
+                q?: string | null;
+                organization_id?: number | null;
+                /** @description Say conflict_of_interest for this application */
+                application_id?: number | null;
+                /** @description Page size (max 200) */
+                limit?: number;
+                /** @description Rows to skip */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessorPage"];
+                };
+            };
+            /** @description problem+json; code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: validation_error */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15843,6 +16354,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicSitePage"];
+                };
+            };
+            /** @description problem+json; code: validation_error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    public_list_rounds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicRoundPage"];
                 };
             };
             /** @description problem+json; code: validation_error */
