@@ -15,6 +15,7 @@ import {
   School,
   Stamp,
   Trophy,
+  Upload,
 } from '@element-plus/icons-vue'
 import { SECURITY_AREAS } from '@/pages/security/areas'
 
@@ -68,6 +69,7 @@ export const AREAS: readonly Area[] = [
     roles: ['unit', 'recommender', 'office'],
     component: () => import('@/pages/ledger/LedgerPage.vue'),
   },
+  { key: 'applicant-import', label: 'documents.menu.import', icon: Upload, roles: ['recommender', 'office'], component: () => import('@/pages/documents/ApplicantImportPage.vue') },
   // 系统管理 (sysadmin, secadmin, auditor: each only their pages) and 我的安全设置 (everyone).
   ...SECURITY_AREAS,
 ]

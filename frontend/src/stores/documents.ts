@@ -5,7 +5,8 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api as defaultApi, type ApiClient } from '@/api/client'
-import { ApiError, networkProblem, toProblem } from '@/api/problem'
+import { ApiError, networkProblem, toProblem, type Problem } from '@/api/problem'
+import { pickLanguage } from '@/i18n/problem'
 import type { components, paths } from '@/api/schema'
 import { fileForm, idempotencyKey } from './sitesCommon'
 
@@ -244,3 +245,30 @@ export const useDocumentJobsStore = defineStore('documentJobs', () => {
 
   return { jobs, track, update, dismiss, startForms, startCertificates, startCompilation }
 })
+
+// ---- the applicant import's refusal ----------------------------------------------------------
+
+export interface ImportCellError {
+  row: number | null
+  column: string
+  /** The sheet cell, e.g. C7, when the server names it. */
+  cell: string
+  message: string
+}
+
+/** The problems of a refused import (422 import_invalid), one per cell, by row then column; each
+ * message in the current language's half of "English / 中文". */
+export function importCellErrors(problem: Problem | null | undefined, locale = 'zh-CN'): ImportCellError[] {
+  const rows: ImportCellError[] = []
+  for (const raw of (problem?.errors ?? []) as unknown[]) {
+    if (typeof raw !== 'object' || raw === null) continue
+    const e = raw as Record<string, unknown>
+    const loc = Array.isArray(e.loc) ? e.loc : []
+    let row = typeof e.row === 'number' ? e.row : null
+    if (row === null && loc[0] === 'row' && /^\d+$/.test(String(loc[1]))) row = Number(loc[1])
+    const column = typeof e.column === 'string' ? e.column : loc.length > 2 ? String(loc[2]) : ''
+    const text = typeof e.message === 'string' ? e.message : typeof e.msg === 'string' ? e.msg : ''
+    rows.push({ row, column, cell: typeof e.cell === 'string' ? e.cell : '', message: pickLanguage(text, locale) })
+  }
+  return rows.sort((a, b) => (a.row ?? 0) - (b.row ?? 0) || a.cell.localeCompare(b.cell) || a.column.localeCompare(b.column))
+}
