@@ -1,0 +1,172 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { createAppI18n } from '@/i18n'
+import { createApiClient } from '@/api/client'
+import { fakeFetch, json, problem, type Handler } from '@/test/fakeApi'
+import { documentsApi, type DocumentJob } from '@/stores/documents'
+import JobProgress from './JobProgress.vue'
+import DownloadButton from './DownloadButton.vue'
+import { useDownload } from './useDownload'
+import { defineComponent, h } from 'vue'
+
+const original = { ...documentsApi }
+
+function use(routes: Record<string, Handler>) {
+  const fake = fakeFetch(routes)
+  documentsApi.client = createApiClient({ baseUrl: 'http://test', fetch: fake.fetch })
+  documentsApi.fetch = fake.fetch
+  return fake
+}
+
+function job(over: Partial<DocumentJob> = {}): DocumentJob {
+  return {
+    id: 7, kind: 'forms', status: 'queued', done_items: 0, total_items: 4, progress: 0, error: null, filename: null,
+    size: null, download_url: null, created_at: '2026-05-01T08:00:00Z', started_at: null, finished_at: null, ...over,
+  }
+}
+
+const global = () => ({ plugins: [createAppI18n('zh-CN')] })
+
+/** Answers the job's states one poll after another (the last one stays). */
+function sequence(states: (Partial<DocumentJob> | Response)[]): Handler {
+  let n = 0
+  return () => {
+    const next = states[Math.min(n++, states.length - 1)]!
+    return next instanceof Response ? next : json(job(next))
+  }
+}
+
+async function tick(ms = 1000): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms)
+  await flushPromises()
+}
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+  Object.assign(documentsApi, original)
+})
+
+describe('JobProgress', () => {
+  it('polls about every second from queued through running to done, then offers the download', async () => {
+    const fake = use({
+      'GET /api/v1/document-jobs/7': sequence([
+        { status: 'running', done_items: 1, progress: 0.25 },
+        { status: 'running', done_items: 3, progress: 0.75 },
+        { status: 'done', done_items: 4, progress: 1, filename: '申报审批表.zip', size: 20480, download_url: '/api/v1/document-jobs/7/file' },
+      ]),
+    })
+    const wrapper = mount(JobProgress, { props: { job: job(), label: '申报审批表 · 所选 2 项' }, global: global() })
+    const root = () => wrapper.get('[data-testid="document-job-7"]')
+    expect(root().attributes('data-status')).toBe('queued')
+    expect(wrapper.text()).toContain('排队中')
+    expect(wrapper.find('[data-testid="job-download"]').exists()).toBe(false)
+
+    await tick()
+    expect(root().attributes('data-status')).toBe('running')
+    expect(wrapper.text()).toContain('1 / 4 项')
+    expect(wrapper.text()).toContain('25%')
+
+    await tick()
+    expect(wrapper.text()).toContain('75%')
+    await tick()
+    expect(root().attributes('data-status')).toBe('done')
+    expect(wrapper.text()).toContain('已完成')
+    expect(wrapper.text()).toContain('申报审批表.zip')
+    expect(wrapper.text()).toContain('20 KB')
+    expect(wrapper.find('[data-testid="job-download"]').exists()).toBe(true)
+    expect(wrapper.emitted('update')).toHaveLength(3)
+
+    // Finished: no more polling.
+    const polls = fake.requests.length
+    await tick(5000)
+    expect(fake.requests.length).toBe(polls)
+  })
+
+  it('shows why a failed job failed, in the current language, and stops', async () => {
+    const fake = use({
+      'GET /api/v1/document-jobs/7': sequence([{ status: 'failed', progress: 0.5, error: 'The font is missing / 缺少字体' }]),
+    })
+    const wrapper = mount(JobProgress, { props: { job: job({ status: 'running' }) }, global: global() })
+    await tick()
+    expect(wrapper.get('[data-testid="job-error"]').text()).toContain('生成失败：缺少字体')
+    expect(wrapper.text()).toContain('申报审批表') // the kind names the job when no label is given
+    expect(wrapper.find('[data-testid="job-download"]').exists()).toBe(false)
+    await tick(5000)
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('retries after a network failure, and reports a job that is gone', async () => {
+    let n = 0
+    use({
+      'GET /api/v1/document-jobs/7': () => {
+        n += 1
+        if (n === 1) throw new TypeError('Failed to fetch')
+        if (n === 2) return json(job({ status: 'running', progress: 0.5 }))
+        return problem(404, 'document_job_not_found', { detail: 'Document job not found / 未找到该文档任务' })
+      },
+    })
+    const wrapper = mount(JobProgress, { props: { job: job() }, global: global() })
+    await tick()
+    expect(wrapper.text()).toContain('暂时无法获取进度')
+    await tick(2000) // backs off a little
+    expect(wrapper.text()).toContain('50%')
+    expect(wrapper.text()).not.toContain('暂时无法获取进度')
+    await tick()
+    expect(wrapper.get('[data-testid="job-lost"]').text()).toContain('未找到该文档任务')
+    expect(n).toBe(3)
+    await tick(5000)
+    expect(n).toBe(3)
+  })
+
+  it('stops polling when it leaves the page', async () => {
+    const fake = use({ 'GET /api/v1/document-jobs/7': sequence([{ status: 'running' }]) })
+    const wrapper = mount(JobProgress, { props: { job: job() }, global: global() })
+    await tick()
+    wrapper.unmount()
+    const polls = fake.requests.length
+    await tick(5000)
+    expect(fake.requests.length).toBe(polls)
+  })
+})
+
+describe('useDownload / DownloadButton', () => {
+  it('saves the file under the name the server gives', async () => {
+    use({
+      'GET /api/v1/applications/3/form.pdf': () =>
+        new Response('%PDF-1.7', { headers: { 'Content-Type': 'application/pdf', 'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent('申报审批表-3.pdf')}` } }),
+    })
+    const created = vi.fn(() => 'blob:x')
+    Object.assign(URL, { createObjectURL: created, revokeObjectURL: vi.fn() })
+    const clicked: string[] = []
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push(this.download)
+    })
+    const wrapper = mount(DownloadButton, { props: { url: '/api/v1/applications/3/form.pdf', label: 'PDF', testid: 'pdf' }, global: global() })
+    await wrapper.get('[data-testid="pdf"]').trigger('click')
+    await flushPromises()
+    expect(clicked).toEqual(['申报审批表-3.pdf'])
+    expect(created).toHaveBeenCalledOnce()
+    expect(wrapper.emitted('downloaded')).toEqual([['申报审批表-3.pdf']])
+  })
+
+  it('turns a refusal into a readable sentence instead of a file', async () => {
+    use({ 'GET /api/v1/sites/4/certificate.pdf': () => problem(409, 'site_delisted', { detail: 'A delisted site gets no certificate / 已摘牌的示范点不出具证书' }) })
+    let api: ReturnType<typeof useDownload> | null = null
+    const Probe = defineComponent({
+      setup() {
+        api = useDownload()
+        return () => h('div')
+      },
+    })
+    mount(Probe, { global: global() })
+    const file = await api!.download('/api/v1/sites/4/certificate.pdf', { notify: false })
+    expect(file).toBeNull()
+    expect(api!.error.value).toBe('已摘牌的示范点不出具证书')
+    expect(api!.busy.value).toBe(false)
+  })
+})
