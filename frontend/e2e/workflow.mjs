@@ -177,7 +177,8 @@ test('workflow: a whole round through the pages — submit, recommend to the quo
     const appId = Number(new URL(page.url()).pathname.split('/')[2])
     await expectText(page.getByTestId('form-recommender'), '合肥市委宣传部', 'recommender chosen')
     await page.getByTestId('form-recommender').click()
-    const offered = (await page.getByRole('option').allInnerTexts()).map((s) => s.trim())
+    // Each option names the 推荐单位, then what is left of its quota (剩余名额 n).
+    const offered = (await page.getByRole('option').allInnerTexts()).map((s) => s.trim().split('\n')[0].trim())
     expect(offered.includes('合肥市委宣传部') && !offered.includes('芜湖市委宣传部') && !offered.includes('省委教育工委'),
       `recommenders offered to a 合肥 school: ${offered.join(', ')}`)
     await page.keyboard.press('Escape')
