@@ -8,6 +8,7 @@ import './sites.mjs' // after the award: public list, plaque verification, offic
 import './ledger.mjs' // work ledger: a unit records an entry and sees its compliance change
 import './workflow.mjs' // the creation workflow's round through the pages
 import './security.mjs' // 等保: login notice, policy, lock, login log, TOTP two-step login, admin pages
+import './documents.mjs' // documents: 申报审批表 PDF, Excel export, form zip job, applicant import
 
 const USERNAME = process.env.E2E_USERNAME || 'office'
 const PASSWORD = process.env.E2E_PASSWORD || ''

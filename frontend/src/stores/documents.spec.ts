@@ -9,6 +9,7 @@ import {
   fileUrl,
   filenameFromDisposition,
   importCellErrors,
+  messageIn,
   nameFromUrl,
   useDocumentJobsStore,
   withoutPaging,
@@ -143,6 +144,14 @@ describe('importCellErrors', () => {
     ])
     expect(importCellErrors(refusal, 'en')[2]!.message).toBe('“合費” is not a city')
     expect(importCellErrors(null)).toEqual([])
+  })
+
+  it('reads a message written the other way round (中文 / English) by its script', () => {
+    const reversed = '所属城市“合費”不是安徽省的城市 / “合費” is not a city of Anhui'
+    expect(messageIn(reversed, 'zh-CN')).toBe('所属城市“合費”不是安徽省的城市')
+    expect(messageIn(reversed, 'en')).toBe('“合費” is not a city of Anhui')
+    expect(messageIn('Code x exists / 组织代码 x 已存在', 'zh-CN')).toBe('组织代码 x 已存在')
+    expect(messageIn('plain message', 'en')).toBe('plain message')
   })
 })
 

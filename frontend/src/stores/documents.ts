@@ -256,6 +256,24 @@ export interface ImportCellError {
   message: string
 }
 
+const HAN = /[\u3400-\u9fff]/g
+
+/** The half of an "English / 中文" message for the language. The halves are told apart by how
+ * much Chinese they hold (both may quote a cell, “合費”), so a message written the other way
+ * round ("中文 / English") still reads right. */
+export function messageIn(text: string, locale: string): string {
+  const parts = text.split(' / ').map((p) => p.trim())
+  if (parts.length === 2) {
+    const [first, second] = parts as [string, string]
+    const han = (p: string) => (p.match(HAN) ?? []).length
+    if (han(first) !== han(second)) {
+      const chinese = han(first) > han(second) ? first : second
+      return locale.startsWith('zh') ? chinese : chinese === first ? second : first
+    }
+  }
+  return pickLanguage(text, locale)
+}
+
 /** The problems of a refused import (422 import_invalid), one per cell, by row then column; each
  * message in the current language's half of "English / 中文". */
 export function importCellErrors(problem: Problem | null | undefined, locale = 'zh-CN'): ImportCellError[] {
@@ -268,7 +286,7 @@ export function importCellErrors(problem: Problem | null | undefined, locale = '
     if (row === null && loc[0] === 'row' && /^\d+$/.test(String(loc[1]))) row = Number(loc[1])
     const column = typeof e.column === 'string' ? e.column : loc.length > 2 ? String(loc[2]) : ''
     const text = typeof e.message === 'string' ? e.message : typeof e.msg === 'string' ? e.msg : ''
-    rows.push({ row, column, cell: typeof e.cell === 'string' ? e.cell : '', message: pickLanguage(text, locale) })
+    rows.push({ row, column, cell: typeof e.cell === 'string' ? e.cell : '', message: messageIn(text, locale) })
   }
   return rows.sort((a, b) => (a.row ?? 0) - (b.row ?? 0) || a.cell.localeCompare(b.cell) || a.column.localeCompare(b.column))
 }
