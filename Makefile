@@ -79,6 +79,12 @@ lint: install
 	$(VENV)/bin/mypy backend/demosites
 	cd frontend && npm run typecheck && npm run lint
 
+bench: install-backend
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	$(PY) benchmarks/http/bench_http.py
+	$(PY) benchmarks/ledger/bench_ledger.py
+	$(PY) benchmarks/documents/bench_import.py
+
 fmt: install-backend
 	$(VENV)/bin/ruff format backend tests
 	$(VENV)/bin/ruff check --fix backend tests
