@@ -8,14 +8,27 @@ Nobody sees a sibling: a unit outside the scope is simply not found (404).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
-from sqlmodel import Session
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    SQLColumnExpression,
+    false,
+    or_,
+    select,
+    true,
+)
+from sqlmodel import Session, col
 
 from demosites.core.actor import Actor
 from demosites.ledger.errors import NoLedgerAccess
 from demosites.ledger.models import LedgerUnit, LedgerUnitAncestor
 from demosites.organizations.models import Organization, OrgKind
+
+# A one-column statement of unit ids, for `column IN (...)`.
+UnitIds = Select[Any] | CompoundSelect[Any]
 
 
 def path_ids(path: str) -> list[int]:
@@ -56,30 +69,30 @@ class LedgerScope:
         """Plans of units above one's own apply to it (a community works to its street's plan)."""
         return self.reads(unit) or (unit.id in self.above_roots)
 
-    def unit_ids(self) -> Select | None:  # type: ignore[type-arg]
+    def unit_ids(self) -> UnitIds | None:
         """The visible unit ids as a subquery, or None for everything."""
         if self.everything:
             return None
-        parts = []
+        parts: list[Select[Any]] = []
         if self.city:
-            parts.append(select(LedgerUnit.id).where(LedgerUnit.city == self.city))
+            parts.append(select(col(LedgerUnit.id)).where(col(LedgerUnit.city) == self.city))
         if self.roots:
             parts.append(
-                select(LedgerUnitAncestor.unit_id).where(
-                    LedgerUnitAncestor.ancestor_id.in_(sorted(self.roots))  # type: ignore[attr-defined]
+                select(col(LedgerUnitAncestor.unit_id)).where(
+                    col(LedgerUnitAncestor.ancestor_id).in_(sorted(self.roots))
                 )
             )
         if not parts:
-            return select(LedgerUnit.id).where(false())
+            return select(col(LedgerUnit.id)).where(false())
         if len(parts) == 1:
             return parts[0]
-        return parts[0].union(parts[1])  # type: ignore[return-value]
+        return parts[0].union(parts[1])
 
-    def unit_filter(self, column: ColumnElement) -> ColumnElement[bool]:  # type: ignore[type-arg]
+    def unit_filter(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         ids = self.unit_ids()
         return true() if ids is None else column.in_(ids)
 
-    def plan_unit_filter(self, column: ColumnElement) -> ColumnElement[bool]:  # type: ignore[type-arg]
+    def plan_unit_filter(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         if not self.above_roots:
             return self.unit_filter(column)
         return or_(self.unit_filter(column), column.in_(sorted(self.above_roots)))
@@ -91,7 +104,7 @@ def scope_of(session: Session, actor: Actor) -> LedgerScope:
     city = None
     if not everything and actor.organization_id:
         kind = session.execute(
-            select(Organization.kind).where(Organization.id == actor.organization_id)  # type: ignore[arg-type]
+            select(col(Organization.kind)).where(col(Organization.id) == actor.organization_id)
         ).scalar()
         if kind == OrgKind.city_propaganda and actor.organization_city:
             city = actor.organization_city
@@ -99,8 +112,8 @@ def scope_of(session: Session, actor: Actor) -> LedgerScope:
     above: set[int] = set()
     if actor.has("unit") and actor.organization_id:
         rows = session.execute(
-            select(LedgerUnit.id, LedgerUnit.path).where(  # type: ignore[arg-type]
-                LedgerUnit.organization_id == actor.organization_id
+            select(col(LedgerUnit.id), col(LedgerUnit.path)).where(
+                col(LedgerUnit.organization_id) == actor.organization_id
             )
         ).all()
         roots = frozenset(r[0] for r in rows)

@@ -1,14 +1,16 @@
 """Compliance (完成情况) of every (unit, target, period), computed in the database.
 
 One statement answers each report: the obligations (who must do what, from the plans' targets
-and the unit tree's closure rows) LEFT JOIN the entry counts (one GROUP BY unit, target, period
-over the indexed (unit_id, entry_date) range), with the state decided by a CASE. Python never
-loops over entries; it only shapes the rows the database returns.
+and the unit tree's closure rows) LEFT JOIN the monthly entry counts (ledger_entry_count, kept
+by every entry write; summed into quarters and years when the report has them), with the state
+decided by a CASE. The entries themselves are not read. Python never loops over entries; it
+only shapes the rows the database returns.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,28 +21,27 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    cast,
-    extract,
     func,
     literal_column,
     or_,
     select,
-    union,
+    text,
     union_all,
 )
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql.selectable import CTE, Subquery
 from sqlmodel import Session
 
 from demosites.core.clock import clock
-from demosites.ledger.access import LedgerScope
+from demosites.ledger.access import LedgerScope, UnitIds
 from demosites.ledger.errors import LedgerInvalid
 from demosites.ledger.models import (
-    LedgerEntry,
+    LedgerEntryCount,
     LedgerPlan,
     LedgerUnit,
     LedgerUnitAncestor,
     PlanItem,
     PlanTarget,
+    table_of,
 )
 from demosites.ledger.schemas import (
     ComplianceRow,
@@ -52,12 +53,12 @@ from demosites.ledger.schemas import (
 )
 from demosites.ledger.units import _top_of, get_unit
 
-U = LedgerUnit.__table__  # type: ignore[attr-defined]
-A = LedgerUnitAncestor.__table__  # type: ignore[attr-defined]
-P = LedgerPlan.__table__  # type: ignore[attr-defined]
-I = PlanItem.__table__  # type: ignore[attr-defined]  # noqa: E741
-T = PlanTarget.__table__  # type: ignore[attr-defined]
-E = LedgerEntry.__table__  # type: ignore[attr-defined]
+U = table_of(LedgerUnit)
+A = table_of(LedgerUnitAncestor)
+P = table_of(LedgerPlan)
+I = table_of(PlanItem)  # noqa: E741
+T = table_of(PlanTarget)
+C = table_of(LedgerEntryCount)
 
 STATES = ("met", "late", "missed", "not_yet")
 
@@ -130,13 +131,14 @@ def _periods_table(periods: list[Period]) -> Subquery:
             _lit(p.no).label("no"),
             _lit(_key(p.start)).label("start_key"),
             _lit(_key(p.end)).label("end_key"),
+            _lit(p.start.year * 100 + p.no if p.kind == "month" else 0).label("month_key"),
         )
         for p in periods
     ]
     return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("per")
 
 
-def _subtree(root_id: int) -> Select:  # type: ignore[type-arg]
+def _subtree(root_id: int) -> Select[tuple[int]]:
     return select(A.c.unit_id).where(A.c.ancestor_id == root_id)
 
 
@@ -153,10 +155,83 @@ def _target_filter(periods: list[Period]) -> ColumnElement[bool]:
     return and_(T.c.period.in_([_lit(k) for k in kinds]), month_ok)
 
 
-def _obligations(
-    year: int, periods: list[Period], root_id: int | None, units: Select | None
-) -> Subquery:  # type: ignore[type-arg]
-    """(target_id, unit_id): who owes each target of the year's plans, within `units`."""
+def _units(root_id: int | None, units: UnitIds | None) -> CTE:
+    """The report's units (the root's subtree, the visible ones, or all), with what a row shows
+    and sorts by: read once, so that neither the obligations nor the page join the unit table
+    row by row."""
+    stmt = select(U.c.id, U.c.name, U.c.level, U.c.path)
+    if root_id is not None:
+        stmt = stmt.select_from(A.join(U, U.c.id == A.c.unit_id)).where(A.c.ancestor_id == root_id)
+    elif units is not None:
+        stmt = stmt.where(U.c.id.in_(units))
+    return stmt.cte("sub")
+
+
+def _targets(year: int, periods: list[Period], root_id: int | None, sub: CTE) -> CTE:
+    """The year's targets measured in the report's periods, with their item and plan unit."""
+    stmt = (
+        select(
+            T.c.id,
+            T.c.item_id,
+            T.c.kind,
+            T.c.count,
+            T.c.period,
+            T.c.month,
+            T.c.scope,
+            T.c.child_level,
+            T.c.due_day,
+            T.c.label,
+            I.c.position,
+            I.c.code,
+            I.c.title,
+            P.c.unit_id.label("plan_unit"),
+        )  # fmt: skip
+        .select_from(P.join(T, T.c.plan_id == P.c.id).join(I, I.c.id == T.c.item_id))
+        .where(P.c.year == year, _target_filter(periods))
+    )
+    if root_id is not None:
+        # Only plans of the root's subtree or of its ancestors can oblige a unit beneath it.
+        above = select(A.c.ancestor_id).where(A.c.unit_id == root_id)
+        stmt = stmt.where(P.c.unit_id.in_(union_all(select(sub.c.id), above)))
+    return stmt.cte("tg")
+
+
+def _obligations(sub: CTE, tg: CTE) -> Subquery:
+    """Who owes each target: the plan's own unit (scope self), or every unit beneath it of the
+    target's level, else its direct children (scope each_child). Each row carries what the
+    report shows of its unit and target, so nothing is joined again after the UNION (whose
+    row count the planner cannot estimate)."""
+
+    def cols() -> list[Any]:
+        return [
+            sub.c.id.label("unit_id"), sub.c.name.label("unit_name"),
+            sub.c.level.label("unit_level"), sub.c.path.label("unit_path"),
+            tg.c.id.label("target_id"), tg.c.item_id, tg.c.code.label("item_code"),
+            tg.c.title.label("item_title"), tg.c.position.label("item_position"),
+            tg.c.kind, tg.c.count, tg.c.period, tg.c.month, tg.c.due_day, tg.c.label,
+        ]  # fmt: skip
+
+    own = select(*cols()).select_from(
+        sub.join(tg, and_(tg.c.plan_unit == sub.c.id, tg.c.scope == _lit("self")))
+    )
+    anc = A.alias("anc")
+    level_ok = or_(
+        sub.c.level == tg.c.child_level, and_(tg.c.child_level.is_(None), anc.c.depth == 1)
+    )
+    child = select(*cols()).select_from(
+        sub.join(anc, and_(anc.c.unit_id == sub.c.id, anc.c.depth > 0)).join(
+            tg,
+            and_(tg.c.plan_unit == anc.c.ancestor_id, tg.c.scope == _lit("each_child"), level_ok),
+        )
+    )
+    return union_all(own, child).subquery("obl")
+
+
+def _obligation_keys(
+    year: int, periods: list[Period], root_id: int | None, units: UnitIds | None
+) -> Subquery:
+    """(target_id, unit_id): who owes each target of the year's plans, within `units`; for
+    reports that only count states (roll-up, grid, trend), where no name is shown."""
     base = T.join(P, P.c.id == T.c.plan_id)
     own = (
         select(T.c.id.label("target_id"), P.c.unit_id.label("unit_id"))
@@ -176,7 +251,9 @@ def _obligations(
     own, child = own.where(_target_filter(periods)), child.where(_target_filter(periods))
     if root_id is not None:
         # Only plans of the root's subtree or of its ancestors can oblige a unit beneath it.
-        relevant = union(_subtree(root_id), select(A.c.ancestor_id).where(A.c.unit_id == root_id))
+        relevant = union_all(
+            _subtree(root_id), select(A.c.ancestor_id).where(A.c.unit_id == root_id)
+        )
         own = own.where(P.c.unit_id.in_(_subtree(root_id)))
         child = child.where(P.c.unit_id.in_(relevant), A.c.unit_id.in_(_subtree(root_id)))
     elif units is not None:
@@ -185,43 +262,39 @@ def _obligations(
     return union_all(own, child).subquery("obl")
 
 
-def _counts(periods: list[Period], units: Select | None) -> Subquery:  # type: ignore[type-arg]
-    """Entries per (unit, target, period number) in the report's date range: the one pass
-    over ledger_entry, through ix_ledger_entry_unit_date."""
-    month = cast(extract("month", E.c.entry_date), Integer)
-    day = cast(extract("day", E.c.entry_date), Integer)
+def _monthly(periods: list[Period]) -> bool:
+    return all(p.kind == "month" for p in periods)
+
+
+def _counts(periods: list[Period], units: UnitIds | None) -> Subquery:
+    """Counts per (unit, target, period number) in the report's months: the monthly count rows
+    summed into quarters and the year (reports with months only join them directly)."""
+    month = C.c.month_key % _lit(100)
     period_no = case(
         (T.c.period == _lit("month"), month),
         (T.c.period == _lit("quarter"), (month + _lit(2)) // _lit(3)),
         else_=_lit(1),
     )
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
     stmt = (
         select(
-            E.c.unit_id,
-            T.c.id.label("target_id"),
+            C.c.unit_id,
+            C.c.target_id,
             period_no.label("period_no"),
-            func.count().label("done"),
-            func.sum(case((day <= T.c.due_day, _lit(1)), else_=_lit(0))).label("on_time"),
-            func.sum(
-                case(
-                    (
-                        or_(E.c.response_minutes.is_(None), E.c.response_minutes > T.c.max_minutes),
-                        _lit(1),
-                    ),
-                    else_=_lit(0),
-                )
-            ).label("breaches"),
+            func.sum(C.c.done).label("done"),
+            func.sum(C.c.on_time).label("on_time"),
+            func.sum(C.c.breaches).label("breaches"),
         )
-        .select_from(E.join(T, T.c.item_id == E.c.item_id))
+        .select_from(C.join(T, T.c.id == C.c.target_id))
         .where(
             _target_filter(periods),
-            E.c.entry_date >= min(p.start for p in periods),
-            E.c.entry_date <= max(p.end for p in periods),
+            C.c.month_key >= _lit(first.year * 100 + first.month),
+            C.c.month_key <= _lit(last.year * 100 + last.month),
         )
-        .group_by(E.c.unit_id, T.c.id, period_no)
+        .group_by(C.c.unit_id, C.c.target_id, period_no)
     )
     if units is not None:
-        stmt = stmt.where(E.c.unit_id.in_(units))
+        stmt = stmt.where(C.c.unit_id.in_(units))
     return stmt.subquery("cnt")
 
 
@@ -229,44 +302,72 @@ def state_rows(
     year: int,
     periods: list[Period],
     root_id: int | None,
-    units: Select | None,
-    today: date,  # type: ignore[type-arg]
+    units: UnitIds | None,
+    today: date,
+    shown: bool = True,
 ) -> Subquery:
-    """One row per (unit, target, period) with done, target, deadline and state."""
-    if root_id is not None:
-        units = _subtree(root_id)
-    obl = _obligations(year, periods, root_id, units)
+    """One row per (unit, target, period) with done, target, deadline and state; `shown`: with
+    the unit's and item's names and sort keys (tables), else only what counting states needs
+    (roll-ups, whose planner estimates stay sound without the CTEs)."""
+    src: Any
+    if shown:
+        sub = _units(root_id, units)
+        obl = _obligations(sub, _targets(year, periods, root_id, sub))
+        src, t = obl, obl.c
+        unit_id, target_id, label = obl.c.unit_id, obl.c.target_id, obl.c.label
+        extra = [
+            obl.c.unit_name, obl.c.unit_level, obl.c.unit_path, obl.c.item_id, obl.c.item_code,
+            obl.c.item_title, obl.c.item_position,
+        ]  # fmt: skip
+    else:
+        keys = _obligation_keys(year, periods, root_id, units)
+        src, t = keys.join(T, T.c.id == keys.c.target_id), T.c
+        unit_id, target_id, label = keys.c.unit_id, keys.c.target_id, T.c.label
+        extra = [T.c.item_id]
+    # The closure rows give the planner a sound estimate of the subtree (a CTE would not).
+    counted = _subtree(root_id) if root_id is not None else units
     per = _periods_table(periods)
-    cnt = _counts(periods, units)
+    cnt: Any
+    if _monthly(periods):
+        # One count row per (unit, target, month): joined by its primary key, nothing to sum.
+        cnt = C
+        on = and_(
+            C.c.unit_id == unit_id, C.c.month_key == per.c.month_key, C.c.target_id == target_id
+        )
+    else:
+        cnt = _counts(periods, counted)
+        on = and_(
+            cnt.c.unit_id == unit_id, cnt.c.target_id == target_id, cnt.c.period_no == per.c.no
+        )
     done = func.coalesce(cnt.c.done, 0)
     on_time = func.coalesce(cnt.c.on_time, 0)
     breaches = func.coalesce(cnt.c.breaches, 0)
     today_key = _lit(_key(today))
-    is_due = T.c.kind == _lit("due_day")
-    deadline = case((is_due, per.c.start_key - _lit(1) + T.c.due_day), else_=per.c.end_key)
+    is_due = t.kind == _lit("due_day")
+    deadline = case((is_due, per.c.start_key - _lit(1) + t.due_day), else_=per.c.end_key)
     state = case(
         (
-            T.c.kind == _lit("response_time"),
+            t.kind == _lit("response_time"),
             case(
                 (breaches > 0, _lit("missed")),
                 (per.c.start_key > today_key, _lit("not_yet")),
                 else_=_lit("met"),
             ),
         ),
-        (and_(is_due, on_time >= T.c.count), _lit("met")),
-        (and_(is_due, done >= T.c.count), _lit("late")),
-        (and_(~is_due, done >= T.c.count), _lit("met")),
+        (and_(is_due, on_time >= t.count), _lit("met")),
+        (and_(is_due, done >= t.count), _lit("late")),
+        (and_(~is_due, done >= t.count), _lit("met")),
         (deadline < today_key, _lit("missed")),
         else_=_lit("not_yet"),
     )
-    target = case((T.c.kind == _lit("response_time"), _lit(0)), else_=T.c.count)
+    target = case((t.kind == _lit("response_time"), _lit(0)), else_=t.count)
     return (
         select(
-            obl.c.unit_id,
-            obl.c.target_id,
-            T.c.item_id,
-            T.c.kind.label("target_kind"),
-            T.c.label.label("target_label"),
+            unit_id.label("unit_id"),
+            target_id.label("target_id"),
+            *extra,
+            t.kind.label("target_kind"),
+            label.label("target_label"),
             per.c.kind.label("period_kind"),
             per.c.no.label("period_no"),
             deadline.label("deadline_key"),
@@ -277,18 +378,10 @@ def state_rows(
             state.label("state"),
         )
         .select_from(
-            obl.join(T, T.c.id == obl.c.target_id)
-            .join(
-                per, and_(per.c.kind == T.c.period, or_(T.c.month.is_(None), per.c.no == T.c.month))
-            )
-            .outerjoin(
-                cnt,
-                and_(
-                    cnt.c.unit_id == obl.c.unit_id,
-                    cnt.c.target_id == obl.c.target_id,
-                    cnt.c.period_no == per.c.no,
-                ),
-            )
+            src.join(
+                per,
+                and_(per.c.kind == t.period, or_(t.month.is_(None), per.c.no == t.month)),
+            ).outerjoin(cnt, on)
         )
         .subquery("st")
     )
@@ -314,7 +407,7 @@ def _counts_of(row: Any) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Report:
     root: LedgerUnit | None
-    units: Select | None  # type: ignore[type-arg]
+    units: UnitIds | None
     year: int
     periods: list[Period]
 
@@ -331,14 +424,26 @@ def report(
     if month is not None and quarter is not None:
         raise LedgerInvalid("Give month or quarter, not both / 月份与季度只能选其一")
     root = get_unit(session, scope, unit_id) if unit_id is not None else None
+    _custom_plans(session)
     y = year or clock.today().year
     return Report(
         root, None if root else scope.unit_ids(), y, periods_for(y, month, quarter, period_kind)
     )
 
 
-def _st(r: Report) -> Subquery:
-    return state_rows(r.year, r.periods, r.root.id if r.root else None, r.units, clock.today())
+def _custom_plans(session: Session) -> None:
+    """PostgreSQL plans each report statement for its own parameters. psycopg prepares a
+    statement once a connection has run it five times, and PostgreSQL may then switch to a
+    generic plan made without the parameters' values: for the compliance table that plan took
+    minutes instead of a tenth of a second (the 11th request of the same report on a
+    connection). SET LOCAL ends with the request's transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def _st(r: Report, shown: bool = True) -> Subquery:
+    root_id = r.root.id if r.root else None
+    return state_rows(r.year, r.periods, root_id, r.units, clock.today(), shown)
 
 
 def _row(r: Any) -> ComplianceRow:
@@ -364,29 +469,24 @@ def _row(r: Any) -> ComplianceRow:
     )
 
 
+Cond = Callable[[Subquery], ColumnElement[Any]]
+
+
 def _table_page(
     session: Session,
     r: Report,
-    where: list[ColumnElement[bool]],
-    order: list[Any],
+    where: list[Cond],
+    order: list[Cond],
     limit: int,
     offset: int,
 ) -> tuple[list[ComplianceRow], int, StateCounts]:
+    """A page of state rows with the state counts of all of them (window sums: one pass)."""
     st = _st(r)
-    conds = [*where]
+    conds = [c(st) for c in where]
     stmt = (
-        select(
-            st,
-            _lit(r.year).label("year"),
-            U.c.name.label("unit_name"),
-            U.c.level.label("unit_level"),
-            I.c.code.label("item_code"),
-            I.c.title.label("item_title"),
-            *_state_sums(st, over=True),
-        )
-        .select_from(st.join(U, U.c.id == st.c.unit_id).join(I, I.c.id == st.c.item_id))
-        .where(*[c(st) if callable(c) else c for c in conds])
-        .order_by(*[o(st) if callable(o) else o for o in order])
+        select(st, _lit(r.year).label("year"), *_state_sums(st, over=True))
+        .where(*conds)
+        .order_by(*[o(st) for o in order])
         .limit(limit)
         .offset(offset)
     )
@@ -394,11 +494,7 @@ def _table_page(
     if rows:
         counts = _counts_of(rows[0])
     else:
-        agg = (
-            select(*_state_sums(st))
-            .select_from(st)
-            .where(*[c(st) if callable(c) else c for c in conds])
-        )
+        agg = select(*_state_sums(st)).select_from(st).where(*conds)
         counts = _counts_of(session.execute(agg).one())
     return [_row(x) for x in rows], counts["total"], StateCounts(**counts)
 
@@ -412,15 +508,17 @@ def compliance_table(
     limit: int,
     offset: int,
 ) -> tuple[list[ComplianceRow], int, StateCounts]:
-    where: list[Any] = []
+    where: list[Cond] = []
     if state:
         where.append(lambda st: st.c.state == state)
     if item_id is not None:
         where.append(lambda st: st.c.item_id == item_id)
     if unit_level:
-        where.append(U.c.level == unit_level)
-    order = [U.c.path, I.c.position, I.c.id, lambda st: st.c.target_id, lambda st: st.c.period_kind,
-             lambda st: st.c.period_no]  # fmt: skip
+        where.append(lambda st: st.c.unit_level == unit_level)
+    order: list[Cond] = [
+        lambda st: st.c.unit_path, lambda st: st.c.item_position, lambda st: st.c.item_id,
+        lambda st: st.c.target_id, lambda st: st.c.period_kind, lambda st: st.c.period_no,
+    ]  # fmt: skip
     return _table_page(session, r, where, order, limit, offset)
 
 
@@ -441,14 +539,18 @@ def due_list(
     def overdue(st: Subquery) -> ColumnElement[bool]:
         return st.c.state == _lit("missed")
 
-    cond = {"due_soon": due_soon, "overdue": overdue}.get(which) or (
-        lambda st: or_(due_soon(st), overdue(st))
-    )
-    order = [lambda st: st.c.deadline_key, U.c.path, I.c.position, lambda st: st.c.target_id]
+    def both(st: Subquery) -> ColumnElement[bool]:
+        return or_(due_soon(st), overdue(st))
+
+    cond: Cond = {"due_soon": due_soon, "overdue": overdue}.get(which, both)
+    order: list[Cond] = [
+        lambda st: st.c.deadline_key, lambda st: st.c.unit_path, lambda st: st.c.item_position,
+        lambda st: st.c.target_id,
+    ]  # fmt: skip
     return _table_page(session, r, [cond], order, limit, offset)
 
 
-def _group_ids(scope: LedgerScope, root: LedgerUnit | None, level: str | None) -> Select:  # type: ignore[type-arg]
+def _group_ids(scope: LedgerScope, root: LedgerUnit | None, level: str | None) -> UnitIds:
     """The units a roll-up groups by: the root's children (no root: the caller's top units),
     or every visible unit of `level`."""
     if level:
@@ -472,7 +574,7 @@ def _grouped(
     """State counts per group unit (and month). The states are first summed per obligated unit,
     then each unit's group (its ancestor one level below the root, or of `level`) is found by
     an equality join on the closure rows, and the sums are added up per group."""
-    st = _st(r)
+    st = _st(r, shown=False)
     period = [st.c.period_no.label("month")] if by_month else []
     if not by_unit:
         agg = select(*period, *_state_sums(st)).select_from(st).group_by(*period).subquery("agg")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from demosites.core.actor import SYSTEM
 from demosites.core.clock import clock
@@ -25,7 +25,9 @@ UNITS = (("dc_street", "电厂街道办事处"), ("dc_c1", "电厂社区居委�
 def seed_ledger(session: Session, pw: str) -> None:
     from demosites.seed import _ensure_user  # seed.py imports this module
 
-    if session.execute(select(LedgerUnit.id).where(LedgerUnit.name == "电厂街道")).first():
+    if session.execute(
+        select(col(LedgerUnit.id)).where(col(LedgerUnit.name) == "电厂街道")
+    ).first():
         return
     city = add_unit(session, None, "合肥市", "city", city="合肥")
     district = add_unit(session, city, "包河区", "district")

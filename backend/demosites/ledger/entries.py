@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import UploadFile
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlmodel import Session, col
 
 from demosites.audit import service as audit
@@ -17,6 +17,7 @@ from demosites.events import service as events
 from demosites.events.models import OutboxEvent
 from demosites.files import service as files
 from demosites.files.models import StoredFile
+from demosites.ledger import counts
 from demosites.ledger.access import LedgerScope, path_ids
 from demosites.ledger.errors import EntryNotFound, LedgerInvalid, LedgerReadOnly, row_error
 from demosites.ledger.models import LedgerEntry, LedgerPlan, LedgerUnit, PlanItem, PlanTarget
@@ -59,15 +60,15 @@ def validate_rows(
     items = {
         i: (plan_unit, year)
         for i, plan_unit, year in session.execute(
-            select(PlanItem.id, LedgerPlan.unit_id, LedgerPlan.year)
-            .join(LedgerPlan, col(LedgerPlan.id) == PlanItem.plan_id)
+            select(col(PlanItem.id), col(LedgerPlan.unit_id), col(LedgerPlan.year))
+            .join(LedgerPlan, col(LedgerPlan.id) == col(PlanItem.plan_id))
             .where(col(PlanItem.id).in_(item_ids))
         ).all()
     }
     timed = set(
         session.execute(
-            select(PlanTarget.item_id).where(
-                col(PlanTarget.item_id).in_(item_ids), PlanTarget.kind == "response_time"
+            select(col(PlanTarget.item_id)).where(
+                col(PlanTarget.item_id).in_(item_ids), col(PlanTarget.kind) == "response_time"
             )
         ).scalars()
     )
@@ -143,6 +144,7 @@ def create_entry(session: Session, scope: LedgerScope, body: EntryCreate) -> Ent
     entry = LedgerEntry(**_values(scope, body))
     session.add(entry)
     session.flush()
+    counts.add(session, [counts.counted(entry)])
     events.emit(
         session,
         EVENT_CREATED,
@@ -180,6 +182,7 @@ def bulk_create(
     ids = list(
         session.execute(insert(LedgerEntry).returning(col(LedgerEntry.id)), values).scalars()
     )
+    counts.add(session, [counts.counted(r) for r in rows])
     orgs = _orgs(session, sorted({r.unit_id for r in rows}), per_unit=True)
     now = clock.now()
     session.execute(
@@ -212,16 +215,15 @@ def _audience(org_ids: list[int] | None) -> str:
 def _orgs(session: Session, unit_ids: list[int], per_unit: bool = False) -> Any:
     """Organisations that keep these units or their ancestors (who may read the event)."""
     units = session.execute(
-        select(LedgerUnit.id, LedgerUnit.path).where(col(LedgerUnit.id).in_(unit_ids))
+        select(col(LedgerUnit.id), col(LedgerUnit.path)).where(col(LedgerUnit.id).in_(unit_ids))
     ).all()
     all_ids = sorted({a for _, p in units for a in path_ids(p)})
-    org_of = dict(
-        session.execute(
-            select(LedgerUnit.id, LedgerUnit.organization_id).where(
-                col(LedgerUnit.id).in_(all_ids), col(LedgerUnit.organization_id).is_not(None)
-            )
-        ).all()
-    )
+    rows = session.execute(
+        select(col(LedgerUnit.id), col(LedgerUnit.organization_id)).where(
+            col(LedgerUnit.id).in_(all_ids), col(LedgerUnit.organization_id).is_not(None)
+        )
+    ).all()
+    org_of = {u: o for u, o in rows if u is not None and o is not None}
     out = {u: sorted({org_of[a] for a in path_ids(p) if a in org_of}) or None for u, p in units}
     if per_unit:
         return out
@@ -231,8 +233,8 @@ def _orgs(session: Session, unit_ids: list[int], per_unit: bool = False) -> Any:
 def _entry(session: Session, scope: LedgerScope, entry_id: int, write: bool = False) -> LedgerEntry:
     row = session.execute(
         select(LedgerEntry, LedgerUnit)
-        .join(LedgerUnit, col(LedgerUnit.id) == LedgerEntry.unit_id)
-        .where(LedgerEntry.id == entry_id)
+        .join(LedgerUnit, col(LedgerUnit.id) == col(LedgerEntry.unit_id))
+        .where(col(LedgerEntry.id) == entry_id)
     ).first()
     if row is None or not scope.reads(row[1]):
         raise EntryNotFound(f"Entry {entry_id} not found / 未找到台账记录 {entry_id}")
@@ -252,10 +254,12 @@ def update_entry(
             current[required] = getattr(entry, required)
     merged = EntryCreate.model_validate(current)
     validate_rows(session, scope, [merged])
+    before = counts.counted(entry)
     for key, value in merged.model_dump().items():
         setattr(entry, key, value)
     session.add(entry)
     session.flush()
+    counts.replace_entry(session, before, counts.counted(entry))
     audit.record(
         session,
         scope.actor,
@@ -276,6 +280,7 @@ def delete_entry(session: Session, scope: LedgerScope, entry_id: int) -> None:
     )
     session.delete(entry)
     session.flush()
+    counts.add(session, [counts.counted(entry)], -1)
     events.emit(
         session,
         "ledger_entry.deleted",
@@ -289,7 +294,7 @@ def delete_entry(session: Session, scope: LedgerScope, entry_id: int) -> None:
 # ---------- reading ----------
 
 
-def _read_stmt():  # type: ignore[no-untyped-def]
+def _read_stmt() -> Select[Any]:
     attachments = (
         select(func.count())
         .where(col(StoredFile.owner_type) == OWNER, col(StoredFile.owner_id) == LedgerEntry.id)
@@ -299,9 +304,9 @@ def _read_stmt():  # type: ignore[no-untyped-def]
     return (
         select(
             LedgerEntry,
-            LedgerUnit.name,
-            PlanItem.title,
-            PlanItem.plan_id,
+            col(LedgerUnit.name),
+            col(PlanItem.title),
+            col(PlanItem.plan_id),
             attachments.label("n_files"),
         )
         .join(LedgerUnit, col(LedgerUnit.id) == LedgerEntry.unit_id)
@@ -322,7 +327,7 @@ def _to_read(row: Any) -> EntryRead:
 
 def get_entry(session: Session, scope: LedgerScope, entry_id: int) -> EntryRead:
     _entry(session, scope, entry_id)
-    return _to_read(session.execute(_read_stmt().where(LedgerEntry.id == entry_id)).one())
+    return _to_read(session.execute(_read_stmt().where(col(LedgerEntry.id) == entry_id)).one())
 
 
 def list_entries(
@@ -354,7 +359,9 @@ def list_entries(
         conds.append(LedgerEntry.item_id == item_id)
     if plan_id is not None:
         conds.append(
-            col(LedgerEntry.item_id).in_(select(PlanItem.id).where(PlanItem.plan_id == plan_id))
+            col(LedgerEntry.item_id).in_(
+                select(col(PlanItem.id)).where(col(PlanItem.plan_id) == plan_id)
+            )
         )
     if date_from is not None:
         conds.append(col(LedgerEntry.entry_date) >= date_from)

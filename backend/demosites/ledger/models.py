@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from demosites.core.clock import clock
 from demosites.core.types import UTCDateTime
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table class's Core table, typed (SQLModel leaves `__table__` undeclared)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 def _now() -> datetime:
@@ -170,3 +175,21 @@ class LedgerEntry(SQLModel, table=True):
     response_minutes: int | None = None  # 舆情: minutes until the liaison answered
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class LedgerEntryCount(SQLModel, table=True):
+    """What the entries of one unit for one target add up to in one month (台账计数): the rows
+    compliance reads instead of the entries. Written in the same transaction as every entry
+    write (ledger/counts.py) and recounted for an item whose targets change."""
+
+    __tablename__ = "ledger_entry_count"
+    # The primary key serves "a subtree's units in a month range"; the second index the
+    # recount of one target and its foreign key.
+    __table_args__ = (Index("ix_ledger_entry_count_target", "target_id"),)
+
+    unit_id: int = Field(foreign_key="ledger_unit.id", primary_key=True)
+    month_key: int = Field(primary_key=True)  # yyyymm of the entries' dates
+    target_id: int = Field(foreign_key="ledger_plan_target.id", primary_key=True)
+    done: int = 0  # entries
+    on_time: int = 0  # due_day: entries dated on or before the due day
+    breaches: int = 0  # response_time: entries without a time or slower than max_minutes

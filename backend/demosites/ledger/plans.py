@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, select, update
 from sqlmodel import Session, col
 
 from demosites.audit import service as audit
+from demosites.ledger import counts
 from demosites.ledger.access import LedgerScope
 from demosites.ledger.errors import (
     ItemHasEntries,
@@ -65,8 +66,8 @@ def get_template(code: str) -> TemplateRead:
 def get_plan(session: Session, scope: LedgerScope, plan_id: int) -> tuple[LedgerPlan, LedgerUnit]:
     row = session.execute(
         select(LedgerPlan, LedgerUnit)
-        .join(LedgerUnit, LedgerUnit.id == LedgerPlan.unit_id)
-        .where(LedgerPlan.id == plan_id)
+        .join(LedgerUnit, col(LedgerUnit.id) == col(LedgerPlan.unit_id))
+        .where(col(LedgerPlan.id) == plan_id)
     ).first()
     if row is None or not scope.sees_plan_of(row[1]):
         raise PlanNotFound(f"Plan {plan_id} not found / 未找到工作计划 {plan_id}")
@@ -97,21 +98,23 @@ def list_plans(
     to: its own and its ancestors' (a community works to its street's plan; a unit the caller
     cannot read is not found)."""
     stmt = (
-        select(LedgerPlan, LedgerUnit.name)
-        .join(LedgerUnit, LedgerUnit.id == LedgerPlan.unit_id)
+        select(LedgerPlan, col(LedgerUnit.name))
+        .join(LedgerUnit, col(LedgerUnit.id) == col(LedgerPlan.unit_id))
         .where(scope.plan_unit_filter(col(LedgerPlan.unit_id)))
     )
     if unit_id is not None:
-        stmt = stmt.where(LedgerPlan.unit_id == unit_id)
+        stmt = stmt.where(col(LedgerPlan.unit_id) == unit_id)
     if applicable_to is not None:
         unit = get_unit(session, scope, applicable_to)
         stmt = stmt.where(
             col(LedgerPlan.unit_id).in_(
-                select(LedgerUnitAncestor.ancestor_id).where(LedgerUnitAncestor.unit_id == unit.id)
+                select(col(LedgerUnitAncestor.ancestor_id)).where(
+                    col(LedgerUnitAncestor.unit_id) == unit.id
+                )
             )
         )
     if year is not None:
-        stmt = stmt.where(LedgerPlan.year == year)
+        stmt = stmt.where(col(LedgerPlan.year) == year)
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(
         stmt.order_by(col(LedgerPlan.year).desc(), col(LedgerUnit.path), col(LedgerPlan.id))
@@ -130,11 +133,13 @@ def _detail(session: Session, plan: LedgerPlan, unit_name: str) -> PlanDetail:
     sections = list(
         session.execute(
             select(PlanSection)
-            .where(PlanSection.plan_id == plan.id)
+            .where(col(PlanSection.plan_id) == plan.id)
             .order_by(col(PlanSection.position), col(PlanSection.id))
         ).scalars()
     )
-    items = list(session.execute(select(PlanItem).where(PlanItem.plan_id == plan.id)).scalars())
+    items = list(
+        session.execute(select(PlanItem).where(col(PlanItem.plan_id) == plan.id)).scalars()
+    )
     targets = _targets_of(session, [i.id for i in items if i.id])
     order = {s.id: n for n, s in enumerate(sections)}
     items.sort(key=lambda i: (order.get(i.section_id, len(order)), i.position, i.id or 0))
@@ -171,7 +176,9 @@ def create_plan(session: Session, scope: LedgerScope, body: PlanCreate) -> PlanD
     if not scope.plans_for(unit):
         raise LedgerReadOnly()
     if session.execute(
-        select(LedgerPlan.id).where(LedgerPlan.unit_id == unit.id, LedgerPlan.year == body.year)
+        select(col(LedgerPlan.id)).where(
+            col(LedgerPlan.unit_id) == unit.id, col(LedgerPlan.year) == body.year
+        )
     ).first():
         raise PlanExists(
             f"{unit.name} already has a {body.year} plan / {unit.name} 已有 {body.year} 年度计划"
@@ -214,7 +221,9 @@ def _copy_source(
     if body.copy_from_plan_id is not None:
         return get_plan(session, scope, body.copy_from_plan_id)[0]
     src = session.execute(
-        select(LedgerPlan).where(LedgerPlan.unit_id == unit.id, LedgerPlan.year == body.year - 1)
+        select(LedgerPlan).where(
+            col(LedgerPlan.unit_id) == unit.id, col(LedgerPlan.year) == body.year - 1
+        )
     ).scalar()
     if src is None:
         raise LedgerInvalid(
@@ -239,7 +248,9 @@ def _structure_of(session: Session, plan: LedgerPlan) -> list[dict[str, Any]]:
                 ],
             }
         )
-    out = [{"title": s.title, "items": by_section.get(s.id, [])} for s in detail.sections]
+    out: list[dict[str, Any]] = [
+        {"title": s.title, "items": by_section.get(s.id, [])} for s in detail.sections
+    ]
     if by_section.get(None):
         out.append({"title": None, "items": by_section[None]})
     return out
@@ -265,13 +276,20 @@ def _insert_structure(session: Session, plan_id: int, sections: list[dict[str, A
             session.add(it)
             session.flush()
             targets = [TargetSpec.model_validate(t) for t in item.get("targets", [])]
-            _set_targets(session, plan_id, it.id or 0, targets)
+            _set_targets(session, plan_id, it.id or 0, targets, new_item=True)
 
 
-def _set_targets(session: Session, plan_id: int, item_id: int, targets: list[TargetSpec]) -> None:
+def _set_targets(
+    session: Session, plan_id: int, item_id: int, targets: list[TargetSpec], new_item: bool = False
+) -> None:
+    """Replaces the item's targets; the entry counts follow them (a new item has none)."""
+    if not new_item:
+        counts.forget_targets(session, item_id)
     session.execute(delete(PlanTarget).where(col(PlanTarget.item_id) == item_id))
     session.add_all(PlanTarget(plan_id=plan_id, item_id=item_id, **t.model_dump()) for t in targets)
     session.flush()
+    if not new_item:
+        counts.recount_item(session, item_id)
 
 
 def update_plan(session: Session, scope: LedgerScope, plan_id: int, body: PlanUpdate) -> PlanDetail:
@@ -322,9 +340,7 @@ def delete_section(session: Session, scope: LedgerScope, section_id: int) -> Non
     """Its items stay in the plan, without a section."""
     row = _section(session, scope, section_id)
     session.execute(
-        PlanItem.__table__.update()
-        .where(PlanItem.__table__.c.section_id == section_id)
-        .values(section_id=None)  # type: ignore[attr-defined]
+        update(PlanItem).where(col(PlanItem.section_id) == section_id).values(section_id=None)
     )
     session.delete(row)
     session.flush()
@@ -357,7 +373,7 @@ def add_item(session: Session, scope: LedgerScope, plan_id: int, body: ItemCreat
     item = PlanItem(plan_id=plan_id, **body.model_dump(exclude={"targets"}))
     session.add(item)
     session.flush()
-    _set_targets(session, plan_id, item.id or 0, body.targets)
+    _set_targets(session, plan_id, item.id or 0, body.targets, new_item=True)
     audit.record(
         session,
         scope.actor,
@@ -391,8 +407,9 @@ def update_item(session: Session, scope: LedgerScope, item_id: int, body: ItemUp
 
 def delete_item(session: Session, scope: LedgerScope, item_id: int) -> None:
     item = _item(session, scope, item_id)
-    if session.execute(select(exists().where(LedgerEntry.item_id == item_id))).scalar():
+    if session.execute(select(exists().where(col(LedgerEntry.item_id) == item_id))).scalar():
         raise ItemHasEntries()
+    counts.forget_targets(session, item_id)
     session.execute(delete(PlanTarget).where(col(PlanTarget.item_id) == item_id))
     session.delete(item)
     session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlmodel import Session, col
 
 from demosites.audit import service as audit
@@ -106,9 +106,9 @@ def _child_counts(session: Session, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = session.execute(
-        select(LedgerUnit.parent_id, func.count())
+        select(col(LedgerUnit.parent_id), func.count())
         .where(col(LedgerUnit.parent_id).in_(ids))
-        .group_by(LedgerUnit.parent_id)
+        .group_by(col(LedgerUnit.parent_id))
     ).all()
     return {r[0]: r[1] for r in rows}
 
@@ -133,11 +133,11 @@ def list_units(
     stmt = select(LedgerUnit).where(scope.unit_filter(col(LedgerUnit.id)))
     if parent_id is not None:
         get_unit(session, scope, parent_id)
-        stmt = stmt.where(LedgerUnit.parent_id == parent_id)
+        stmt = stmt.where(col(LedgerUnit.parent_id) == parent_id)
     elif not q and not level:
         stmt = stmt.where(_top_of(scope))
     if level:
-        stmt = stmt.where(LedgerUnit.level == level)
+        stmt = stmt.where(col(LedgerUnit.level) == level)
     if q:
         stmt = stmt.where(col(LedgerUnit.name).contains(q.replace("\x00", "")))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
@@ -148,14 +148,12 @@ def list_units(
     return [_read(u, counts) for u in rows], total
 
 
-def _top_of(scope: LedgerScope):  # type: ignore[no-untyped-def]
-    from sqlalchemy import or_
-
-    parts = []
+def _top_of(scope: LedgerScope) -> ColumnElement[bool]:
+    parts: list[ColumnElement[bool]] = []
     if scope.everything:
         return col(LedgerUnit.parent_id).is_(None)
     if scope.city:
-        parts.append(col(LedgerUnit.parent_id).is_(None) & (LedgerUnit.city == scope.city))
+        parts.append(and_(col(LedgerUnit.parent_id).is_(None), col(LedgerUnit.city) == scope.city))
     if scope.roots:
         parts.append(col(LedgerUnit.id).in_(sorted(scope.roots)))
     return or_(*parts)
