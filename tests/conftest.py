@@ -144,6 +144,33 @@ def assert_problem(response: httpx.Response) -> None:
         assert leak not in lowered, response.text[:500]
 
 
+# Every response of the app is checked, whoever made the client: TestClients built inside a test,
+# and httpx clients talking to a live server of the app (uvicorn in a thread or a process) —
+# add its origin ("http://127.0.0.1:8765") to LIVE_APP_ORIGINS, or let the app's own security
+# headers mark its answers. Other servers (webhook receivers) are left alone.
+LIVE_APP_ORIGINS: set[str] = set()
+_httpx_send = httpx.Client.send
+
+
+def _is_app_response(request: httpx.Request, response: httpx.Response) -> bool:
+    origin = f"{request.url.scheme}://{request.url.netloc.decode()}"
+    return (
+        request.url.host == "testserver"
+        or origin in LIVE_APP_ORIGINS
+        or "frame-ancestors 'none'" in response.headers.get("content-security-policy", "")
+    )
+
+
+def _checked_send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+    response = _httpx_send(self, request, **kwargs)
+    if response.status_code >= 400 and _is_app_response(request, response):
+        assert_problem(response)
+    return response
+
+
+httpx.Client.send = _checked_send  # type: ignore[method-assign]
+
+
 def make_client(app: Any = None) -> TestClient:
     c = TestClient(app or _APP, raise_server_exceptions=False)
     c.event_hooks = {"request": [], "response": [assert_problem]}

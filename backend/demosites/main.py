@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,16 +17,23 @@ from demosites.applications.router import router as applications_router
 from demosites.auth.router import router as auth_router
 from demosites.core.admission import AdmissionLimit
 from demosites.core.config import ROOT, get_settings
-from demosites.core.errors import Problem, install_error_handlers, problem, problem_openapi
+from demosites.core.errors import (
+    PayloadTooLarge,
+    Problem,
+    install_error_handlers,
+    problem,
+    problem_openapi,
+)
 from demosites.core.health import router as health_router
 from demosites.core.health import test_router
-from demosites.ledger.router import router as ledger_router
-from demosites.organizations.router import router as org_router
+from demosites.core.inputs import RefuseNul, known_query_only
 from demosites.core.scopes import declare_scopes, document_scopes
 from demosites.documents.router import router as documents_router
 from demosites.files.service import sweep_orphans_now
 from demosites.integration import router as integration
 from demosites.integration.service import KNOWN_SCOPES, resolve_service_actor
+from demosites.ledger.router import router as ledger_router
+from demosites.organizations.router import router as org_router
 from demosites.rounds.router import router as rounds_router
 from demosites.security.router import router as security_router
 from demosites.sites.router import ROUTERS as sites_routers
@@ -81,8 +88,9 @@ class BodyLimit:
             await too_big(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(PayloadTooLarge):
+    """Raised while the body streams in: FastAPI turns an error while parsing into a 400 whose
+    cause this is, and the error handlers answer the cause (413)."""
 
 
 @asynccontextmanager
@@ -106,9 +114,11 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=_lifespan,
+        dependencies=[Depends(known_query_only)],
     )
     app.state.service_actor_resolver = resolve_service_actor
     install_error_handlers(app)
+    app.add_middleware(RefuseNul)  # inside the body limit: it reads bounded bodies only
     app.add_middleware(BodyLimit)
     app.include_router(health_router)
     for router in API_ROUTERS:

@@ -15,7 +15,7 @@ from demosites.core.actor import Actor
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
 from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
-from demosites.organizations.models import CITIES
+from demosites.organizations.schemas import City
 from demosites.rounds.errors import RoundNotFound
 from demosites.rounds.models import FieldKind
 from demosites.rounds.schemas import QuotaPage
@@ -36,9 +36,7 @@ def list_applicants(
     session: SessionDep,
     actor: ActorDep,
     page: PageDep,
-    city: Annotated[
-        str | None, Query(max_length=16, json_schema_extra={"enum": list(CITIES)})
-    ] = None,
+    city: Annotated[City | None, Query(max_length=16)] = None,
     kind: ApplicantKind | None = None,
     field: FieldKind | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Name contains")] = None,

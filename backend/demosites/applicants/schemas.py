@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from demosites.applicants.models import ApplicantKind, Ownership
 from demosites.organizations.models import CITIES
+from demosites.organizations.schemas import City
 from demosites.rounds.models import FieldKind
 from demosites.rounds.schemas import _Write
 
@@ -17,7 +18,7 @@ class ApplicantCreate(_Write):
 
     name: str = Field(min_length=2, max_length=200, examples=["合肥市第四十五中学"])
     kind: ApplicantKind = Field(examples=["primary_school"])
-    city: str = Field(examples=["合肥"], json_schema_extra={"enum": list(CITIES)})
+    city: City = Field(examples=["合肥"])
     university: str | None = Field(
         default=None, max_length=200, examples=["安徽大学"], description="高校二级教学单位 only"
     )

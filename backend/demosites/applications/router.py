@@ -48,6 +48,7 @@ from demosites.core.errors import (
 from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.files.errors import FileNotFound
+from demosites.files.service import DOWNLOAD_RESPONSE
 from demosites.rounds.errors import MeetingNotFound, RoundNotFound
 from demosites.rounds.models import FieldKind
 from demosites.rounds.schemas import HistoryPage, HistoryRead
@@ -279,7 +280,7 @@ def upload_material(
     summary="Download a material (only for those who may see the application)",
     response_class=FileResponse,
     responses={
-        200: {"description": "The file", "content": {"application/octet-stream": {}}},
+        200: DOWNLOAD_RESPONSE,
         **responses(*_common, ApplicationNotFound, FileNotFound),
     },
 )

@@ -168,6 +168,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, DomainError):
+            # One of ours raised while the framework read the body (the body limit): answer it.
+            cause = exc.__cause__
+            return problem(
+                cause.status, cause.code, cause.title, cause.detail, headers=cause.headers or None
+            )
+        if exc.status_code == 400:
+            # The framework's only 400: a body it could not parse (malformed JSON, bytes that are
+            # not UTF-8, broken multipart). That is invalid input like any other: 422, documented.
+            return problem(
+                422,
+                "validation_error",
+                "Invalid input / 输入有误",
+                "The request body could not be parsed / 请求体格式错误，无法解析",
+                errors=[{"loc": ["body"], "msg": str(exc.detail), "type": "body_parse_error"}],
+            )
         codes = {
             401: "unauthenticated",
             403: "forbidden",
@@ -233,6 +249,9 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             if "401" in responses_ and "429" not in responses_:
                 # Every authenticated call is rate limited per user / service account.
                 responses_["429"] = {"description": "problem+json; code: rate_limited"}
+            if "requestBody" in op and "413" not in responses_:
+                # Any body over the limit is refused before the route runs (main.BodyLimit).
+                responses_["413"] = {"description": "problem+json; code: payload_too_large"}
             for status, resp in op.get("responses", {}).items():
                 if str(status)[0] not in "45":
                     continue

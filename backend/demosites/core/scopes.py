@@ -4,6 +4,8 @@ as `x-required-scope` so scripts can see what each operation needs."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
@@ -37,8 +39,12 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
     out = []
     for ctx in iter_route_contexts(app.routes):
         route = ctx.original_route
-        if isinstance(route, APIRoute) and route.path.startswith("/api/"):
-            out.append(route)
+        path = str(ctx.path or getattr(route, "path", None) or "")
+        if isinstance(route, APIRoute) and path.startswith("/api/"):
+            # A route of a router included into another router keeps its own short path
+            # ("/entries/bulk"); its context answers like the route, with the full path and
+            # the merged tags. Judging by the short path would leave it out of every check.
+            out.append(route if route.path == path else cast(APIRoute, ctx))
     return out
 
 
@@ -48,7 +54,8 @@ def declare_scopes(app: FastAPI) -> set[str]:
     for route in api_routes(app):
         scope = scope_for(route)
         if scope:
-            route.openapi_extra = {**(route.openapi_extra or {}), SCOPE_KEY: scope}
+            target = getattr(route, "original_route", route)  # a nested route's context is frozen
+            target.openapi_extra = {**(target.openapi_extra or {}), SCOPE_KEY: scope}
             resource = scope.split(":")[0]
             known.update({f"{resource}:read", f"{resource}:write"})
     return known

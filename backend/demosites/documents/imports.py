@@ -22,6 +22,7 @@ from demosites.core.actor import Actor
 from demosites.documents.errors import ImportInvalid, cell_error
 from demosites.documents.excel import KIND_LABELS, OWNERSHIP_LABELS
 from demosites.documents.schemas import ImportResult, SkippedRow
+from demosites.files.service import within_limit
 from demosites.organizations.models import CITIES, Organization
 
 SHEET = "申报主体"
@@ -265,7 +266,7 @@ def _taken_codes(session: Session, codes: list[str]) -> set[str]:
 
 def import_applicants(session: Session, actor: Actor, data: bytes) -> ImportResult:
     check = _Checker()
-    parsed = read_rows(data, check)
+    parsed = read_rows(within_limit(data), check)
     seen: dict[tuple[str, str], int] = {}
     seen_codes: dict[str, int] = {}
     own_city = None if actor.has("office") else actor.organization_city

@@ -30,6 +30,20 @@ log = logging.getLogger("demosites.files")
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc (Compound File Binary)
 
 
+# Every type an upload may have (what `sniff` accepts): how downloads are documented.
+STORED_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+)
+DOWNLOAD_RESPONSE = {
+    "description": "The stored file; its type was judged from its bytes on upload",
+    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in STORED_TYPES},
+}
+
+
 def sniff(head: bytes, path: Path) -> tuple[str, str] | None:
     """(content_type, extension) judged from the bytes, or None when not an accepted type."""
     if head.startswith(b"%PDF-"):
@@ -74,6 +88,15 @@ def _files_committed(session: OrmSession) -> None:
 def _files_rolled_back(session: OrmSession, _previous: object) -> None:
     for path in session.info.pop("pending_files", []):
         path.unlink(missing_ok=True)
+
+
+def within_limit(data: bytes) -> bytes:
+    """An upload read whole (an Excel import) obeys the same size limit as a stored one (413)."""
+    if len(data) > get_settings().max_upload_bytes:
+        raise FileTooLarge(
+            f"The limit is {get_settings().max_upload_mb} MB / 上限为 {get_settings().max_upload_mb} MB"
+        )
+    return data
 
 
 def store_upload(

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.config import get_settings
+from demosites.core.errors import Forbidden
 from demosites.core.security import create_token, hash_password, verify_password
 from demosites.events.models import OutboxEvent
 from demosites.integration.errors import (
@@ -154,6 +155,16 @@ def resolve_service_actor(session: Session, claims: dict[str, Any]) -> Actor:
 # --- webhooks -------------------------------------------------------------------------------
 
 
+def _check_webhook_manager(actor: Actor) -> None:
+    """Webhooks carry the province's events: a service account manages its own, the account
+    administrators (sysadmin, secadmin) any; no other user may see or change them."""
+    if actor.kind not in ("service", "system") and not actor.has("sysadmin", "secadmin"):
+        raise Forbidden(
+            "Webhooks are managed by their service account or an administrator / "
+            "订阅仅由其服务账号或系统、安全管理员管理"
+        )
+
+
 def _own_account(session: Session, actor: Actor) -> ServiceAccount:
     if actor.service_account_id is None:
         raise ServiceAccountNotFound("Webhooks belong to service accounts / 订阅须属于服务账号")
@@ -163,6 +174,10 @@ def _own_account(session: Session, actor: Actor) -> ServiceAccount:
 def create_subscription(
     session: Session, actor: Actor, account_id: int | None, url: str, events: list[str]
 ) -> WebhookSubscription:
+    _check_webhook_manager(actor)
+    if actor.kind == "service" and account_id not in (None, actor.service_account_id):
+        # An account subscribing under another would receive that account's events.
+        raise ServiceAccountNotFound()
     account = _account(session, account_id) if account_id else _own_account(session, actor)
     check_url(session, url)
     sub = WebhookSubscription(
@@ -177,6 +192,7 @@ def create_subscription(
 
 
 def list_subscriptions(session: Session, actor: Actor, account_id: int | None) -> list[WebhookSubscription]:
+    _check_webhook_manager(actor)
     stmt = select(WebhookSubscription).order_by(col(WebhookSubscription.id))
     if actor.kind == "service":
         stmt = stmt.where(WebhookSubscription.service_account_id == actor.service_account_id)
@@ -186,6 +202,7 @@ def list_subscriptions(session: Session, actor: Actor, account_id: int | None) -
 
 
 def get_subscription(session: Session, actor: Actor, sub_id: int) -> WebhookSubscription:
+    _check_webhook_manager(actor)
     sub = session.get(WebhookSubscription, sub_id)
     if sub is None or (actor.kind == "service" and sub.service_account_id != actor.service_account_id):
         raise SubscriptionNotFound()

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from demosites.core.actor import Actor
-from demosites.ledger.errors import NoLedgerAccess
+from demosites.ledger.errors import LedgerReadOnly, NoLedgerAccess
 from demosites.ledger.models import LedgerUnit, LedgerUnitAncestor
 from demosites.organizations.models import Organization, OrgKind
 
@@ -56,6 +56,15 @@ class LedgerScope:
     def keeps(self, unit: LedgerUnit) -> bool:
         """May record entries for this unit (role unit, own subtree)."""
         return bool(self.roots.intersection(path_ids(unit.path)))
+
+    def require_keeper(self) -> None:
+        """Entries are recorded by units' own keepers (role unit); the office and city
+        departments only read them: refused up front (403), not row by row."""
+        if not self.roots:
+            raise LedgerReadOnly(
+                "Only a unit's own keepers (role unit) record its ledger / "
+                "仅本单位台账人员（unit 角色）可记台账"
+            )
 
     def plans_for(self, unit: LedgerUnit) -> bool:
         """May write this unit's plan: its keepers, and the office."""

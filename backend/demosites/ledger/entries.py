@@ -49,6 +49,7 @@ def validate_rows(
     loc: Callable[[int, str], list[str]] | None = None,
 ) -> None:
     """Raises LedgerInvalid listing every (row, column) problem; nothing is written."""
+    scope.require_keeper()
     unit_ids = sorted({r.unit_id for r in rows})
     item_ids = sorted({r.item_id for r in rows})
     units = {

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from demosites.files.service import within_limit
 from demosites.ledger import entries as entry_service
 from demosites.ledger.access import LedgerScope
 from demosites.ledger.compliance import _subtree
@@ -108,7 +109,8 @@ def import_entries(
     session: Session, scope: LedgerScope, plan_id: int, upload: UploadFile
 ) -> list[int]:
     plan = plan_detail(session, scope, plan_id)
-    data = upload.file.read()
+    scope.require_keeper()
+    data = within_limit(upload.file.read())
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

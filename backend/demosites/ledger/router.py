@@ -21,7 +21,7 @@ from demosites.core.errors import (
 )
 from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
-from demosites.files.service import path_of
+from demosites.files.service import DOWNLOAD_RESPONSE, path_of
 from demosites.ledger import compliance, entries, excel, plans, units
 from demosites.ledger.access import LedgerScope, scope_of
 from demosites.ledger.errors import (
@@ -377,7 +377,7 @@ def import_template(plan_id: PK, session: SessionDep, scope: ScopeDep) -> Respon
     summary="Import entries from Excel: all rows or none; errors per sheet row and column",
     status_code=status.HTTP_201_CREATED,
     response_model=BulkResult,
-    responses=responses(*_common, PlanNotFound, LedgerInvalid, PayloadTooLarge),
+    responses=responses(*_common, PlanNotFound, LedgerReadOnly, LedgerInvalid, PayloadTooLarge),
 )
 def import_entries(
     plan_id: PK, session: SessionDep, scope: ScopeDep, file: Annotated[UploadFile, File()]
@@ -428,7 +428,7 @@ def list_entries(
     summary="Record one ledger entry (emits ledger_entry.created)",
     status_code=status.HTTP_201_CREATED,
     response_model=EntryRead,
-    responses=responses(*_common, LedgerInvalid),
+    responses=responses(*_common, LedgerReadOnly, LedgerInvalid),
 )
 def create_entry(body: EntryCreate, session: SessionDep, scope: ScopeDep) -> EntryRead:
     return entries.create_entry(session, scope, body)
@@ -440,7 +440,7 @@ def create_entry(body: EntryCreate, session: SessionDep, scope: ScopeDep) -> Ent
     summary="Record up to 1,000 entries at once: all or none; errors list row (index) and column",
     status_code=status.HTTP_201_CREATED,
     response_model=BulkResult,
-    responses=responses(*_common, LedgerInvalid, PayloadTooLarge),
+    responses=responses(*_common, LedgerReadOnly, LedgerInvalid, PayloadTooLarge),
 )
 def bulk_create(body: EntryBulkCreate, session: SessionDep, scope: ScopeDep) -> BulkResult:
     ids = entries.bulk_create(
@@ -517,7 +517,7 @@ def list_attachments(entry_id: PK, session: SessionDep, scope: ScopeDep) -> Atta
     summary="Download an attachment",
     response_class=FileResponse,
     responses={
-        200: {"description": "The file's bytes"},
+        200: DOWNLOAD_RESPONSE,
         **responses(*_common, EntryNotFound, NotFound),
     },
 )

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from demosites.organizations.models import CITIES, OrgKind, Role
+
+
+def _known_city(value: str) -> str:
+    if value not in CITIES:
+        raise ValueError("must be one of the 16 cities of Anhui / 须为安徽省16市之一")
+    return value
+
+
+# One of the 16 cities (安徽省16市), validated as the document's enum says.
+City = Annotated[str, AfterValidator(_known_city), Field(json_schema_extra={"enum": list(CITIES)})]
 
 CityName = str
 
@@ -30,7 +40,7 @@ class OrganizationCreate(BaseModel):
     code: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9_\-]+$", examples=["hefei_school_1"])
     name: str = Field(min_length=2, max_length=200, examples=["合肥市第一中学"])
     kind: OrgKind = Field(examples=["applicant_unit"])
-    city: str | None = Field(default=None, examples=["合肥"], json_schema_extra={"enum": list(CITIES)})
+    city: City | None = Field(default=None, examples=["合肥"])
     is_member_unit: bool = False
     is_recommender: bool = False
 

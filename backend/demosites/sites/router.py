@@ -24,6 +24,7 @@ from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.core.scopes import SCOPE_KEY
 from demosites.files.errors import FileNotFound
+from demosites.files.service import DOWNLOAD_RESPONSE
 from demosites.rounds.errors import RoundNotFound
 from demosites.rounds.models import FieldKind
 from demosites.rounds.schemas import HistoryPage, HistoryRead
@@ -253,7 +254,7 @@ def upload_rectification_evidence(
     summary="Download one evidence file (only for those who may see the site)",
     response_class=FileResponse,
     responses={
-        200: {"description": "The file", "content": {"application/octet-stream": {}}},
+        200: DOWNLOAD_RESPONSE,
         **responses(*_common, SiteNotFound, RectificationNotFound, FileNotFound),
     },
 )
