@@ -297,7 +297,8 @@ PAGED = _paged_lists()
 
 
 def test_every_paged_list_endpoint_has_a_query_count_case() -> None:
-    assert PAGED <= set(BUILDERS) | set(COVERED_ELSEWHERE)
+    missing = PAGED - set(BUILDERS) - set(COVERED_ELSEWHERE)
+    assert not missing, f"give these list endpoints a query-count case: {sorted(missing)}"
 
 
 @pytest.mark.parametrize("operation", sorted(PAGED & set(BUILDERS)))
