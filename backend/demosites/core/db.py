@@ -51,7 +51,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         pool_size=10,
         max_overflow=20,
         pool_timeout=5,
-        connect_args={"connect_timeout": 3},
+        # No server-side prepared statements: after 5 runs psycopg prepares, and PostgreSQL may
+        # switch a report to a generic plan that takes minutes (measured on the ledger).
+        connect_args={"connect_timeout": 3, "prepare_threshold": None},
         **kwargs,
     )
 

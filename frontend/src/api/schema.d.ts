@@ -4032,9 +4032,8 @@ export interface components {
             /**
              * City
              * @example 合肥
-             * @enum {unknown}
              */
-            city?: "合肥" | "芜湖" | "蚌埠" | "淮南" | "马鞍山" | "淮北" | "铜陵" | "安庆" | "黄山" | "滁州" | "阜阳" | "宿州" | "六安" | "亳州" | "池州" | "宣城";
+            city?: ("合肥" | "芜湖" | "蚌埠" | "淮南" | "马鞍山" | "淮北" | "铜陵" | "安庆" | "黄山" | "滁州" | "阜阳" | "宿州" | "六安" | "亳州" | "池州" | "宣城") | null;
             /**
              * Is Member Unit
              * @default false
@@ -6173,6 +6172,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
@@ -6224,6 +6232,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
@@ -6268,6 +6285,15 @@ export interface operations {
             };
             /** @description problem+json; code: mfa_token_invalid, invalid_otp, account_locked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6491,6 +6517,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, validation_error */
             422: {
                 headers: {
@@ -6625,6 +6660,15 @@ export interface operations {
             };
             /** @description problem+json; code: duplicate */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6804,6 +6848,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: weak_password, validation_error */
             422: {
                 headers: {
@@ -6920,6 +6973,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: invalid_otp, validation_error */
             422: {
                 headers: {
@@ -6980,6 +7042,15 @@ export interface operations {
             };
             /** @description problem+json; code: forbidden, mfa_required_by_policy */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7058,6 +7129,15 @@ export interface operations {
             };
             /** @description problem+json; code: totp_not_started */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7284,6 +7364,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
@@ -7479,6 +7568,15 @@ export interface operations {
             };
             /** @description problem+json; code: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7818,6 +7916,15 @@ export interface operations {
             };
             /** @description problem+json; code: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8449,6 +8556,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: unknown_scope, validation_error */
             422: {
                 headers: {
@@ -8561,6 +8677,15 @@ export interface operations {
             };
             /** @description problem+json; code: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8736,6 +8861,15 @@ export interface operations {
             };
             /** @description problem+json; code: forbidden, insufficient_scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8929,6 +9063,15 @@ export interface operations {
             };
             /** @description problem+json; code: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9349,6 +9492,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, ledger_invalid, idempotency_key_reused */
             422: {
                 headers: {
@@ -9480,6 +9632,15 @@ export interface operations {
             };
             /** @description problem+json; code: ledger_unit_not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9765,6 +9926,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, ledger_invalid, idempotency_key_reused */
             422: {
                 headers: {
@@ -9903,6 +10073,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
@@ -9970,6 +10149,15 @@ export interface operations {
             };
             /** @description problem+json; code: ledger_plan_not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10113,6 +10301,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
@@ -10180,6 +10377,15 @@ export interface operations {
             };
             /** @description problem+json; code: ledger_plan_not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10332,6 +10538,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, ledger_invalid */
             422: {
                 headers: {
@@ -10455,7 +10670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: no_ledger_access */
+            /** @description problem+json; code: no_ledger_access, ledger_read_only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10612,8 +10827,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: no_ledger_access */
+            /** @description problem+json; code: no_ledger_access, ledger_read_only */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10824,6 +11048,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, ledger_invalid */
             422: {
                 headers: {
@@ -11006,12 +11239,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file's bytes */
+            /** @description The stored file; its type was judged from its bytes on upload */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/pdf": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "application/msword": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                };
             };
             /** @description problem+json; code: unauthenticated */
             401: {
@@ -11467,7 +11706,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: no_ledger_access */
+            /** @description problem+json; code: no_ledger_access, ledger_read_only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11693,6 +11932,15 @@ export interface operations {
             };
             /** @description problem+json; code: nothing_to_export */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12176,6 +12424,15 @@ export interface operations {
             };
             /** @description problem+json; code: site_delisted, nothing_to_export */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12725,6 +12982,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, validation_error, idempotency_key_reused */
             422: {
                 headers: {
@@ -12868,6 +13134,15 @@ export interface operations {
             };
             /** @description problem+json; code: precondition_failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13025,6 +13300,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, validation_error, idempotency_key_reused */
             422: {
                 headers: {
@@ -13111,6 +13395,15 @@ export interface operations {
             };
             /** @description problem+json; code: precondition_failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13326,6 +13619,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, idempotency_key_reused */
             422: {
                 headers: {
@@ -13467,6 +13769,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, idempotency_key_reused */
             422: {
                 headers: {
@@ -13557,7 +13868,7 @@ export interface operations {
     list_applicants: {
         parameters: {
             query?: {
-                city?: "合肥" | "芜湖" | "蚌埠" | "淮南" | "马鞍山" | "淮北" | "铜陵" | "安庆" | "黄山" | "滁州" | "阜阳" | "宿州" | "六安" | "亳州" | "池州" | "宣城";
+                city?: ("合肥" | "芜湖" | "蚌埠" | "淮南" | "马鞍山" | "淮北" | "铜陵" | "安庆" | "黄山" | "滁州" | "阜阳" | "宿州" | "六安" | "亳州" | "池州" | "宣城") | null;
                 kind?: components["schemas"]["ApplicantKind"] | null;
                 field?: components["schemas"]["FieldKind"] | null;
                 /** @description Name contains */
@@ -13665,6 +13976,15 @@ export interface operations {
             };
             /** @description problem+json; code: duplicate */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13957,6 +14277,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, idempotency_key_reused */
             422: {
                 headers: {
@@ -14040,6 +14369,15 @@ export interface operations {
             };
             /** @description problem+json; code: precondition_failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14206,6 +14544,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
@@ -14293,6 +14640,15 @@ export interface operations {
             };
             /** @description problem+json; code: precondition_failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14452,6 +14808,15 @@ export interface operations {
             };
             /** @description problem+json; code: precondition_failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14725,13 +15090,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file */
+            /** @description The stored file; its type was judged from its bytes on upload */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": unknown;
+                    "application/pdf": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "application/msword": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
             /** @description problem+json; code: unauthenticated */
@@ -15047,6 +15416,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, invalid_deadline, idempotency_key_reused */
             422: {
                 headers: {
@@ -15262,6 +15640,15 @@ export interface operations {
             };
             /** @description problem+json; code: inspection_exists, invalid_transition, conflict_of_interest */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15530,13 +15917,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file */
+            /** @description The stored file; its type was judged from its bytes on upload */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": unknown;
+                    "application/pdf": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "application/msword": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
             /** @description problem+json; code: unauthenticated */
@@ -15707,6 +16098,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, idempotency_key_reused */
             422: {
                 headers: {
@@ -15845,6 +16245,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, idempotency_key_reused */
             422: {
                 headers: {
@@ -15918,6 +16327,15 @@ export interface operations {
             };
             /** @description problem+json; code: inspection_recorded, conflict_of_interest */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16075,6 +16493,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description problem+json; code: validation_error, idempotency_key_reused */
             422: {
                 headers: {
@@ -16151,6 +16578,15 @@ export interface operations {
             };
             /** @description problem+json; code: precondition_failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16303,6 +16739,15 @@ export interface operations {
             };
             /** @description problem+json; code: objection_decided, invalid_transition, outside_phase */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16500,6 +16945,15 @@ export interface operations {
             };
             /** @description problem+json; code: notice_closed */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
