@@ -21,8 +21,8 @@ import httpx
 COLUMNS = [
     ("id", "编号"),
     ("name", "示范点名称"),
-    ("applicant_name", "申报主体"),
-    ("recommender_name", "推荐单位"),
+    ("applicant.name", "申报主体"),
+    ("recommender.name", "推荐单位"),
     ("field", "领域"),
     ("city", "城市"),
     ("status", "状态"),
@@ -76,7 +76,14 @@ def write_csv(rows: list[dict[str, Any]], out: Any) -> None:
     writer = csv.writer(out)
     writer.writerow([title for _, title in COLUMNS])
     for row in rows:
-        writer.writerow([row.get(key, "") for key, _ in COLUMNS])
+        writer.writerow([_get(row, key) for key, _ in COLUMNS])
+
+
+def _get(row: dict[str, Any], dotted: str) -> Any:
+    value: Any = row
+    for part in dotted.split("."):
+        value = value.get(part, "") if isinstance(value, dict) else ""
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
