@@ -7,7 +7,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DATABASE_URL
 
 .PHONY: help run test install install-backend install-frontend build migrate seed serve openapi client \
         test-backend test-frontend test-e2e lint fmt worker bench clean

@@ -21,3 +21,8 @@ def test_demo_mode_is_refused_in_production() -> None:
 def test_database_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/elsewhere.db")
     assert Settings().database_url == "sqlite:////tmp/elsewhere.db"
+
+
+def test_an_empty_database_url_keeps_the_sqlite_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "")
+    assert Settings().database_url.startswith("sqlite:///") and Settings().database_url.endswith("demosites.db")

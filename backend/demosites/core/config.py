@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     rate_limit_service_per_minute: int = 1200
     public_base_url: str = "http://127.0.0.1:8000"
 
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _empty_url_means_default(cls, value: object) -> object:
+        # `export DATABASE_URL` in a shell or a Makefile sets it to "": keep the SQLite default.
+        return value or f"sqlite:///{VAR_DIR / 'demosites.db'}"
+
     @field_validator("secret_key")
     @classmethod
     def _secret_long_enough(cls, value: str) -> str:
