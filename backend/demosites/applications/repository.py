@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import JSON, and_, false, literal_column, or_, true, type_coerce
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from demosites.applicants.models import ApplicantUnit
@@ -74,10 +76,8 @@ def lock(session: Session, application_id: int) -> Application:
     ).one()
 
 
-def list_readable(
-    session: Session, actor: Actor, filters: dict[str, Any], limit: int, offset: int
-) -> tuple[list[Application], int]:
-    stmt = select(Application).where(readable_by(actor))
+def _filtered(stmt: Any, actor: Actor, filters: dict[str, Any]) -> Any:
+    stmt = stmt.where(readable_by(actor))
     for name in (
         "round_id",
         "status",
@@ -92,14 +92,87 @@ def list_readable(
             stmt = stmt.where(getattr(Application, name) == value)
     if filters.get("q"):
         stmt = stmt.where(col(Application.name).contains(filters["q"]))
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    # Priority applications sort first in every review list (domain.md §4).
-    rows = session.exec(
-        stmt.order_by(col(Application.priority).desc(), col(Application.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total)
+    return stmt
+
+
+def _count(session: Session, actor: Actor, filters: dict[str, Any]) -> int:
+    stmt = _filtered(sa_select(func.count()).select_from(Application), actor, filters)
+    return int(session.execute(stmt).scalar_one())
+
+
+# Priority applications sort first in every review list (domain.md §4).
+ORDER = (col(Application.priority).desc(), col(Application.id))
+
+
+def list_readable(
+    session: Session, actor: Actor, filters: dict[str, Any], limit: int, offset: int
+) -> tuple[list[Application], int]:
+    stmt = _filtered(select(Application), actor, filters)
+    rows = session.exec(stmt.order_by(*ORDER).limit(limit).offset(offset)).all()
+    return list(rows), _count(session, actor, filters)
+
+
+# The list's columns: the application without its long texts, with its unit and recommender.
+SUMMARY_COLUMNS = (
+    col(Application.id), col(Application.round_id), col(Application.applicant_id),
+    col(Application.recommender_id), col(Application.field), col(Application.city),
+    col(Application.name), col(Application.summary), col(Application.status),
+    col(Application.priority), col(Application.priority_claims), col(Application.scores),
+    col(Application.visit_date), col(Application.plaque_no), col(Application.awarded_at),
+    col(Application.submitted_at), col(Application.version), col(Application.created_at),
+    col(Application.updated_at),
+    col(ApplicantUnit.organization_id).label("unit_org_id"),
+    col(ApplicantUnit.name).label("unit_name"), col(ApplicantUnit.kind).label("unit_kind"),
+    col(ApplicantUnit.city).label("unit_city"),
+    col(Organization.code).label("rec_code"), col(Organization.name).label("rec_name"),
+)  # fmt: skip
+
+
+def _assessors_json(dialect: str) -> Any:
+    """The application's assessment team as a JSON array of [user id, display name,
+    organisation id, organisation name], in order of assignment (a correlated subquery)."""
+    aa, org = AssessmentAssignment, aliased(Organization)
+    item = (col(User.id), col(User.display_name), org.id, org.name)
+    team = (
+        sa_select()
+        .select_from(aa)
+        .join(User, col(User.id) == aa.user_id)
+        .join(org, org.id == User.organization_id)
+        .where(col(aa.application_id) == Application.id)
+    )
+    if dialect == "postgresql":
+        agg = func.json_agg(aggregate_order_by(func.json_build_array(*item), col(aa.id)))
+        expr = team.add_columns(func.coalesce(agg, literal_column("'[]'::json")))
+    else:
+        # SQLite before 3.44 has no ORDER BY inside an aggregate: aggregate an ordered subquery.
+        ordered = team.add_columns(func.json_array(*item).label("item")).order_by(col(aa.id))
+        sub = ordered.correlate(Application).subquery()
+        expr = sa_select(func.json_group_array(func.json(sub.c.item)))
+    return type_coerce(expr.scalar_subquery(), JSON)
+
+
+def list_summary_rows(
+    session: Session, actor: Actor, filters: dict[str, Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """The page as plain rows, in one statement: the applications of the page (with the total
+    as a window count), their unit, recommender and assessment team."""
+    page = (
+        _filtered(sa_select(col(Application.id).label("pid"), func.count().over().label("total")),
+                  actor, filters)
+        .order_by(*ORDER).limit(limit).offset(offset).subquery("page")
+    )  # fmt: skip
+    dialect = session.get_bind().dialect.name
+    stmt = (
+        sa_select(*SUMMARY_COLUMNS, page.c.total, _assessors_json(dialect).label("team"))
+        .join(page, page.c.pid == Application.id)
+        .join(ApplicantUnit, col(ApplicantUnit.id) == Application.applicant_id)
+        .join(Organization, col(Organization.id) == Application.recommender_id)
+        .order_by(*ORDER)
+    )
+    rows = session.execute(stmt).all()
+    if rows:
+        return list(rows), int(rows[0].total)
+    return [], (_count(session, actor, filters) if offset else 0)
 
 
 def assessors_of(

@@ -240,3 +240,44 @@ class ApplicationRead(BaseModel):
 class ApplicationPage(BaseModel):
     items: list[ApplicationRead]
     total: int
+
+
+class PriorityClaimBrief(BaseModel):
+    kind: PriorityKind
+    description: str
+
+
+class ApplicationSummary(BaseModel):
+    """One row of the application list: what the review tables show and what the caller may do.
+    The 先进事迹材料 (`deeds`), the stage opinions and the evidence files are read one
+    application at a time (GET /applications/{id})."""
+
+    id: int = Field(examples=[12])
+    round_id: int = Field(examples=[3])
+    applicant: ApplicantRef
+    recommender: RecommenderRef
+    field: FieldKind
+    city: str = Field(examples=["合肥"])
+    name: str = Field(examples=["“红色星期五”思政课堂"])
+    summary: str
+    status: Status
+    priority: bool
+    priority_claims: list[PriorityClaimBrief]
+    scores: Scores | None
+    visit_date: date | None
+    plaque_no: str | None = Field(examples=["皖思政示范〔2022〕001号"])
+    awarded_at: datetime | None
+    submitted_at: datetime | None
+    assessors: list[AssessorRef]
+    allowed_actions: list[Action] = Field(
+        description="What the caller may do now, from the same transition table that enforces it"
+    )
+    version: int
+    etag: str = Field(examples=['W/"3"'])
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApplicationSummaryPage(BaseModel):
+    items: list[ApplicationSummary]
+    total: int

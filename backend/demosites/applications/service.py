@@ -30,6 +30,7 @@ from demosites.applications.schemas import (
     ApplicantRef,
     ApplicationCreate,
     ApplicationRead,
+    ApplicationSummaryPage,
     ApplicationUpdate,
     AssessorRead,
     AssessorRef,
@@ -45,6 +46,7 @@ from demosites.applications.schemas import (
 )
 from demosites.audit import service as audit
 from demosites.audit.models import HistoryEntry
+from demosites.core import pagecache
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.concurrency import ANY, IfMatch, etag
@@ -206,6 +208,86 @@ def list_applications(
 ) -> tuple[list[ApplicationRead], int]:
     rows, total = repository.list_readable(session, actor, filters, limit, offset)
     return to_reads(session, actor, rows), total
+
+
+def list_summaries(
+    session: Session, actor: Actor, filters: dict[str, Any], limit: int, offset: int
+) -> ApplicationSummaryPage:
+    """The list's page in two statements: the rows (with the total, unit, recommender and
+    assessment team) and the rounds with today's phase exceptions (for the allowed actions).
+    Rows are read as tuples, not ORM objects, and validated once as a whole page."""
+    rows, total = repository.list_summary_rows(session, actor, filters, limit, offset)
+    if not rows:
+        return ApplicationSummaryPage(items=[], total=total)
+    today = clock.today()
+    teams = {r.id: r.team for r in rows}
+    facts = transitions.load_facts(
+        session, rows, today, assessors=teams,
+        applicant_orgs={r.applicant_id: r.unit_org_id for r in rows},
+    )  # fmt: skip
+    items = [
+        {
+            "id": r.id,
+            "round_id": r.round_id,
+            "applicant": {
+                "id": r.applicant_id,
+                "organization_id": r.unit_org_id,
+                "name": r.unit_name,
+                "kind": r.unit_kind,
+                "city": r.unit_city,
+            },
+            "recommender": {"id": r.recommender_id, "code": r.rec_code, "name": r.rec_name},
+            "field": r.field,
+            "city": r.city,
+            "name": r.name,
+            "summary": r.summary,
+            "status": r.status,
+            "priority": r.priority,
+            "priority_claims": r.priority_claims,
+            "scores": r.scores,
+            "visit_date": r.visit_date,
+            "plaque_no": r.plaque_no,
+            "awarded_at": r.awarded_at,
+            "submitted_at": r.submitted_at,
+            "assessors": [
+                {
+                    "user_id": uid,
+                    "display_name": name,
+                    "organization_id": oid,
+                    "organization_name": oname,
+                }
+                for uid, name, oid, oname in r.team
+            ],
+            "allowed_actions": transitions.allowed_actions(actor, r, today, facts[r.id]),
+            "version": r.version,
+            "etag": etag(r.version),
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+        }  # fmt: skip
+        for r in rows
+    ]
+    return ApplicationSummaryPage.model_validate({"items": items, "total": total})
+
+
+def list_page_json(
+    session: Session, actor: Actor, filters: dict[str, Any], limit: int, offset: int
+) -> bytes:
+    """The list's page as JSON, from the page cache while nothing it is made from changed."""
+    current = pagecache.stamp(session, pagecache.APPLICATIONS)
+    key = (
+        pagecache.APPLICATIONS, current, id(session.get_bind().engine), clock.today(),
+        # What the page depends on of the caller: readable_by and allowed_actions use the
+        # roles, the organisation and (for assessors) the person.
+        actor.roles, actor.organization_id, actor.user_id if actor.has("assessor") else None,
+        tuple(sorted((k, str(v)) for k, v in filters.items() if v is not None)), limit, offset,
+    )  # fmt: skip
+    if current is not None and (page := pagecache.pages.get(key)) is not None:
+        return page
+    page = list_summaries(session, actor, filters, limit, offset).model_dump_json().encode()
+    # A transaction that changed what it read may still roll back: its page is not kept.
+    if current is not None and not pagecache.pending_writes(session):
+        pagecache.pages.put(key, page)
+    return page
 
 
 def history(session: Session, actor: Actor, application_id: int) -> list[HistoryEntry]:

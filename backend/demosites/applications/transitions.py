@@ -9,7 +9,7 @@ effects (quota, scores, plaque…); write the new state, ONE history row and ONE
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -252,32 +252,34 @@ class Facts:
 
 def load_facts(
     session: Session,
-    apps: list[Application],
+    apps: Sequence[Any],
     on: date,
     assessors: dict[int, list[tuple[int, str, int, str]]] | None = None,
     units: dict[int, ApplicantUnit] | None = None,
+    applicant_orgs: dict[int, int] | None = None,
 ) -> dict[int, Facts]:
+    """`apps`: applications, or rows with their id, round_id and applicant_id;
+    `applicant_orgs`: applicant unit id → its organisation, when the caller has read them."""
     ids = [a.id or 0 for a in apps]
     round_ids = sorted({a.round_id for a in apps})
-    round_rows = (
-        {r.id: r for r in session.exec(select(Round).where(col(Round.id).in_(round_ids)))}
-        if apps
-        else {}
-    )
-    if units is None:
-        wanted = {a.applicant_id for a in apps}
-        units = {
-            u.id or 0: u
-            for u in session.exec(select(ApplicantUnit).where(col(ApplicantUnit.id).in_(wanted)))
-        }
+    round_rows, exceptions = rounds.rounds_and_exceptions_on(session, round_ids, on)
+    if applicant_orgs is None:
+        if units is None:
+            wanted = {a.applicant_id for a in apps}
+            units = {
+                u.id or 0: u
+                for u in session.exec(
+                    select(ApplicantUnit).where(col(ApplicantUnit.id).in_(wanted))
+                )
+            }
+        applicant_orgs = {uid: u.organization_id for uid, u in units.items()}
     if assessors is None:
         assessors = repository.assessors_of(session, ids)
-    exceptions = rounds.exceptions_on(session, round_ids, on)
     out = {}
     for a in apps:
         out[a.id or 0] = Facts(
             round=round_rows[a.round_id],
-            applicant_org_id=units[a.applicant_id].organization_id,
+            applicant_org_id=applicant_orgs[a.applicant_id],
             assessor_ids=frozenset(uid for uid, *_ in assessors.get(a.id or 0, [])),
             exceptions=tuple(e for e in exceptions if e.round_id == a.round_id),
         )
@@ -318,7 +320,7 @@ def phase_open(rule: Rule, app: Application, facts: Facts, on: date) -> bool:
     )
 
 
-def allowed_actions(actor: Actor, application: Application, today: date, facts: Facts) -> list[str]:
+def allowed_actions(actor: Actor, application: Any, today: date, facts: Facts) -> list[str]:
     """The actions `actor` may take now: role, state, conflict and phase as `transition` checks
     them (opinions, quota and other payload guards are answered when the action is taken)."""
     out = []

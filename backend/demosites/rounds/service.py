@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from demosites.applicants.models import ApplicantKind, ApplicantUnit, Ownership
@@ -414,6 +414,23 @@ def exceptions_on(session: Session, round_ids: list[int], on: date) -> list[Phas
             )
         )
     )
+
+
+def rounds_and_exceptions_on(
+    session: Session, round_ids: list[int], on: date
+) -> tuple[dict[int, Round], list[PhaseException]]:
+    """The rounds and their phase exceptions of one day, in one statement."""
+    if not round_ids:
+        return {}, []
+    rows = session.exec(
+        select(Round, PhaseException)
+        .outerjoin(
+            PhaseException,
+            and_(col(PhaseException.round_id) == Round.id, col(PhaseException.on_date) == on),
+        )
+        .where(col(Round.id).in_(round_ids))
+    ).all()
+    return {r.id or 0: r for r, _ in rows}, [e for _, e in rows if e is not None]
 
 
 def list_exceptions(session: Session, round_id: int) -> list[PhaseException]:

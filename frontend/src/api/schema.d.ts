@@ -2386,6 +2386,87 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * ApplicationSummary
+         * @description One row of the application list: what the review tables show and what the caller may do.
+         *     The 先进事迹材料 (`deeds`), the stage opinions and the evidence files are read one
+         *     application at a time (GET /applications/{id}).
+         */
+        ApplicationSummary: {
+            /**
+             * Id
+             * @example 12
+             */
+            id: number;
+            /**
+             * Round Id
+             * @example 3
+             */
+            round_id: number;
+            applicant: components["schemas"]["ApplicantRef"];
+            recommender: components["schemas"]["RecommenderRef"];
+            field: components["schemas"]["FieldKind"];
+            /**
+             * City
+             * @example 合肥
+             */
+            city: string;
+            /**
+             * Name
+             * @example “红色星期五”思政课堂
+             */
+            name: string;
+            /** Summary */
+            summary: string;
+            status: components["schemas"]["Status"];
+            /** Priority */
+            priority: boolean;
+            /** Priority Claims */
+            priority_claims: components["schemas"]["PriorityClaimBrief"][];
+            scores: components["schemas"]["Scores"] | null;
+            /** Visit Date */
+            visit_date: string | null;
+            /**
+             * Plaque No
+             * @example 皖思政示范〔2022〕001号
+             */
+            plaque_no: string | null;
+            /** Awarded At */
+            awarded_at: string | null;
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Assessors */
+            assessors: components["schemas"]["AssessorRef"][];
+            /**
+             * Allowed Actions
+             * @description What the caller may do now, from the same transition table that enforces it
+             */
+            allowed_actions: components["schemas"]["Action"][];
+            /** Version */
+            version: number;
+            /**
+             * Etag
+             * @example W/"3"
+             */
+            etag: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ApplicationSummaryPage */
+        ApplicationSummaryPage: {
+            /** Items */
+            items: components["schemas"]["ApplicationSummary"][];
+            /** Total */
+            total: number;
+        };
         /** ApplicationUpdate */
         ApplicationUpdate: {
             /** Name */
@@ -4285,6 +4366,12 @@ export interface components {
             awarded_on: string;
             /** Delisted On */
             delisted_on: string | null;
+        };
+        /** PriorityClaimBrief */
+        PriorityClaimBrief: {
+            kind: components["schemas"]["PriorityKind"];
+            /** Description */
+            description: string;
         };
         /**
          * PriorityClaimIn
@@ -14175,7 +14262,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApplicationPage"];
+                    "application/json": components["schemas"]["ApplicationSummaryPage"];
                 };
             };
             /** @description problem+json; code: unauthenticated */

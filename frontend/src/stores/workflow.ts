@@ -9,7 +9,7 @@ import type {
   Applicant,
   Application,
   ApplicationCreate,
-  ApplicationPage,
+  ApplicationSummaryPage,
   ApplicationQuery,
   ApplicationUpdate,
   Assessor,
@@ -149,7 +149,7 @@ export const useWorkflowStore = defineStore('workflow', () => {
     return unwrap(client.GET('/api/v1/rounds/{round_id}/stats', { params: { path: { round_id: roundId } } }))
   }
 
-  async function listApplications(query: ApplicationQuery): Promise<ApplicationPage> {
+  async function listApplications(query: ApplicationQuery): Promise<ApplicationSummaryPage> {
     // Empty filters are left out rather than sent as "".
     const clean = Object.fromEntries(
       Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ''),

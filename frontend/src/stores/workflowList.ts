@@ -3,7 +3,7 @@ import { reactive, ref, watch } from 'vue'
 import type { ApiError } from '@/api/problem'
 import { toApiError } from '@/api/problem'
 import { useWorkflowStore } from './workflow'
-import type { Application, ApplicationQuery, FieldKind, Status } from './workflowTypes'
+import type { ApplicationSummary, ApplicationQuery, FieldKind, Status } from './workflowTypes'
 
 export interface ListFilters {
   status: Status | ''
@@ -17,7 +17,7 @@ export function useApplicationList(fixed: () => ApplicationQuery, initial: Parti
   const filters = reactive<ListFilters>({ status: '', field: '', q: '', priority: '', ...initial })
   const page = ref(1)
   const size = ref(pageSize)
-  const items = ref<Application[]>([])
+  const items = ref<ApplicationSummary[]>([])
   const total = ref(0)
   const loading = ref(false)
   const error = ref<ApiError | null>(null)

@@ -5,6 +5,9 @@ type Schemas = components['schemas']
 
 export type Application = Schemas['ApplicationRead']
 export type ApplicationPage = Schemas['ApplicationPage']
+/** A row of GET /api/v1/applications: no 先进事迹 text, opinions or evidence (read one by one). */
+export type ApplicationSummary = Schemas['ApplicationSummary']
+export type ApplicationSummaryPage = Schemas['ApplicationSummaryPage']
 export type ApplicationCreate = Schemas['ApplicationCreate']
 export type ApplicationUpdate = Schemas['ApplicationUpdate']
 export type TransitionRequest = Schemas['TransitionRequest']
