@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import JSON, and_, false, literal_column, or_, true, type_coerce
@@ -128,6 +129,7 @@ SUMMARY_COLUMNS = (
 )  # fmt: skip
 
 
+@functools.cache
 def _assessors_json(dialect: str) -> Any:
     """The application's assessment team as a JSON array of [user id, display name,
     organisation id, organisation name], in order of assignment (a correlated subquery)."""
