@@ -236,3 +236,16 @@ def test_the_cache_keeps_at_most_its_number_of_pages(
             == 200
         )
     assert len(pagecache.pages) == 2
+
+
+def test_the_cache_holds_at_most_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pagecache, "MAX_TOTAL_BYTES", 2_500)
+    cache = pagecache.PageCache()
+    for i in range(5):
+        cache.put(("page", i), b"x" * 1_000)
+    assert len(cache) == 2 and cache.size == 2_000
+    assert cache.get(("page", 0)) is None and cache.get(("page", 4)) == b"x" * 1_000
+    cache.put(("page", 4), b"y" * 10)  # replacing a page counts its new size only
+    assert cache.size == 1_010
+    cache.put(("too big",), b"z" * (pagecache.MAX_PAGE_BYTES + 1))
+    assert cache.get(("too big",)) is None

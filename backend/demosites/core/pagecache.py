@@ -33,7 +33,8 @@ STAMPED_TABLES = {
         "round", "phase_exception",
     ),
 }  # fmt: skip
-MAX_PAGE_BYTES = 1_000_000
+MAX_PAGE_BYTES = 1_000_000  # a bigger page is not kept
+MAX_TOTAL_BYTES = 32 * 1024 * 1024  # per process, whatever the number of entries
 
 
 class ChangeStamp(SQLModel, table=True):
@@ -57,10 +58,11 @@ def pending_writes(session: Session) -> bool:
 
 
 class PageCache:
-    """A small LRU of rendered pages (bytes), thread-safe."""
+    """A small LRU of rendered pages (bytes), bounded by count and by size, thread-safe."""
 
     def __init__(self) -> None:
         self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> bytes | None:
@@ -75,14 +77,23 @@ class PageCache:
         if entries <= 0 or len(page) > MAX_PAGE_BYTES:
             return
         with self._lock:
+            old = self._pages.pop(key, None)
+            self._bytes -= len(old) if old is not None else 0
             self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > entries:
-                self._pages.popitem(last=False)
+            self._bytes += len(page)
+            while len(self._pages) > entries or self._bytes > MAX_TOTAL_BYTES:
+                _, evicted = self._pages.popitem(last=False)
+                self._bytes -= len(evicted)
 
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+            self._bytes = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes held."""
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._pages)
