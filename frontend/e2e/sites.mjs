@@ -1,6 +1,7 @@
 // Browser tests of the after-award pages: the public list, plaque verification and notices
 // without login; the office records a 限期整改 with a deadline and sees it in the reminders; the
-// site's own people submit a rectification report with evidence.
+// site's own people submit a rectification report with evidence; the office opens the year's
+// 复核 for all sites on 年度检查.
 import { expect, test } from './harness.mjs'
 
 const PASSWORD = process.env.E2E_PASSWORD || ''
@@ -128,4 +129,35 @@ test("sites: the site's own people upload evidence and submit the rectification 
   await page.getByTestId('action-submit').click()
   await page.getByText('整改报告待验收').waitFor()
   await screenshot('sites-own-rectification.png')
+})
+
+test('sites: the office opens the yearly review for all sites on 年度检查 and sees the rows', async ({ page, screenshot }) => {
+  await login(page, 'office')
+  await page.getByRole('menuitem', { name: '年度检查' }).click()
+  await page.waitForURL((url) => url.pathname === '/sites/inspections')
+  await page.getByRole('heading', { name: '年度检查' }).waitFor()
+  // The demo data's inspections are this year's (the seed opens two 检查).
+  await page.getByTestId('inspection-site-link').first().waitFor()
+
+  // 开展年度检查: this year's 复核 for every site holding a plaque; the answer says how many.
+  await page.getByTestId('start-campaign').click()
+  const form = page.getByTestId('campaign-form')
+  await form.getByText('复核', { exact: true }).click()
+  await page.getByTestId('campaign-confirm').click()
+  const result = page.getByTestId('campaign-result')
+  await result.waitFor()
+  const said = await result.innerText()
+  expect(/已为 \d+ 个示范点开展\d{4}年度复核|此前已全部开展/.test(said), `campaign answer: ${said}`)
+  const rows = page.getByTestId('yearly-inspections-table').getByTestId('inspection-site-link')
+  await rows.first().waitFor()
+  expect((await rows.count()) >= 2, 'the opened reviews are not listed')
+  await screenshot('sites-yearly-inspections.png')
+
+  // The same campaign again opens nothing new and says so.
+  await page.getByTestId('start-campaign').click()
+  await page.getByTestId('campaign-confirm').click()
+  await result.getByText('此前已全部开展').waitFor()
+
+  await rows.first().click()
+  await page.waitForURL((url) => /^\/sites\/\d+$/.test(url.pathname))
 })

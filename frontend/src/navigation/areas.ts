@@ -6,6 +6,7 @@ import type { Component } from 'vue'
 import {
   Calendar,
   ChatDotSquare,
+  Checked,
   DataAnalysis,
   DocumentChecked,
   EditPen,
@@ -22,6 +23,8 @@ import { SECURITY_AREAS } from '@/pages/security/areas'
 export interface Area {
   /** Route name and path segment. */
   key: string
+  /** Path when it is not the key (a page under another area, e.g. sites/inspections). */
+  path?: string
   /** i18n key of the menu label. */
   label: string
   /** Menu icon (decorative). */
@@ -61,6 +64,8 @@ export const AREAS: readonly Area[] = [
     roles: ['office', 'applicant', 'recommender'],
     component: () => import('@/pages/sites/SitesPage.vue'),
   },
+  // 年度检查: the yearly 检查/复核 of all sites, run by the office.
+  { key: 'site-inspections', path: 'sites/inspections', label: 'sites.yearly.menu', icon: Checked, roles: ['office'], component: () => import('@/pages/sites/InspectionsPage.vue') },
   {
     key: 'ledger',
     label: 'menu.ledger',

@@ -46,7 +46,7 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.home' },
       },
       ...AREAS.map<RouteRecordRaw>((area) => ({
-        path: area.key,
+        path: area.path ?? area.key,
         name: area.key,
         component: area.component ?? AreaPlaceholder,
         props: { area: area.key },
