@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from demosites.applicants.router import router as applicants_router
 from demosites.applications.router import router as applications_router
 from demosites.auth.router import router as auth_router
+from demosites.core import fallback
 from demosites.core.admission import AdmissionLimit
 from demosites.core.config import ROOT, get_settings
 from demosites.core.errors import (
@@ -126,9 +128,10 @@ def create_app() -> FastAPI:
     if settings.environment == "test" and settings.allow_clock_override:
         app.include_router(test_router)
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    def api_not_found(rest: str) -> JSONResponse:
-        return problem(404, "not_found", "Not found / 未找到", f"No API route /api/{rest}")
+    # After every API route, before the SPA: unknown /api paths are 404, known ones 405 + Allow.
+    app.router.routes.append(
+        Route(fallback.PATH, fallback.ApiFallback(app), include_in_schema=False)
+    )
 
     KNOWN_SCOPES.update(declare_scopes(app))
     _mount_spa(app, SPA_DIR)

@@ -40,6 +40,10 @@ class NotFound(DomainError):
     status, code, title = 404, "not_found", "Not found / 未找到"
 
 
+class MethodNotAllowed(DomainError):
+    status, code, title = 405, "method_not_allowed", "Method not allowed / 不支持该请求方法"
+
+
 class Forbidden(DomainError):
     status, code, title = 403, "forbidden", "Forbidden / 无权进行此操作"
 
@@ -134,6 +138,10 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+# Bilingual titles for the framework's own refusals (a POST to an SPA page, a PUT to /healthz).
+_TITLES = {404: NotFound.title, 405: MethodNotAllowed.title}
+
+
 def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
     out = []
     for e in errors:
@@ -193,7 +201,7 @@ def install_error_handlers(app: FastAPI) -> None:
             429: "too_many_requests",
         }
         code = codes.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"))
-        title = HTTPStatus(exc.status_code).phrase
+        title = _TITLES.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
