@@ -7,10 +7,13 @@ import io
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from demosites.applicants.models import ApplicantUnit
 from demosites.audit.models import HistoryEntry
+from demosites.audit.service import verify_chain
+from demosites.events.models import OutboxEvent
+from demosites.organizations.models import CITIES, Organization
 from tests.applications import builders as b
 from tests.applications.builders import Api
 from tests.documents.helpers import ok
@@ -181,3 +184,101 @@ def test_what_is_not_the_template_is_refused(api: Api, session: Session) -> None
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["row"] == 1
     empty = upload(api, office, filled(api, office, []))
     assert empty.status_code == 422 and "没有数据行" in empty.json()["detail"]
+
+
+def count(session: Session, *tables: Any) -> list[int]:
+    return [session.exec(select(func.count()).select_from(t)).one() for t in tables]
+
+
+def test_a_thousand_units_are_imported_each_with_its_history_and_event_and_a_reimport_skips_all(
+    api: Api, session: Session
+) -> None:
+    """The import writes in batches, yet leaves for every unit what POST /applicants leaves: its
+    organisation, one history entry in the chain and one `applicant_unit.created` event."""
+    office = b.person(session, ["office"], "office")
+    single = {"name": "单个登记的社区", "kind": "community", "city": "合肥"}
+    one = ok(api.post(office, "/api/v1/applicants", json=single), 201)
+    kinds = [
+        ("中小学校", None, None, "primary_school", "school"),
+        ("企业", None, "民营", "enterprise", "enterprise"),
+        ("社区", None, None, "community", "community"),
+        ("行政村", None, None, "village", "rural"),
+        ("高校二级教学单位", "安徽大学", None, "university_unit", "school"),
+    ]
+    rows = [
+        [f"批量导入单位{n:04d}", kinds[n % 5][0], CITIES[n % 16], kinds[n % 5][1], None,
+         kinds[n % 5][2], "bulk_given_code" if n == 7 else None]
+        for n in range(1000)
+    ]  # fmt: skip
+    data = filled(api, office, rows)
+    before = units(session)
+    result = ok(upload(api, office, data))
+    ids = result["created_ids"]
+    assert (result["created"], result["skipped"], len(set(ids))) == (1000, 0, 1000)
+    assert units(session) == before + 1000
+
+    # created_ids follow the rows, and each unit and its organisation are as the row says
+    made = session.exec(select(ApplicantUnit).where(col(ApplicantUnit.id).in_(ids))).all()
+    unit = {u.id: u for u in made}
+    assert [(unit[i].name, unit[i].city) for i in ids] == [(r[0], r[2]) for r in rows]
+    assert [(unit[i].kind, unit[i].field) for i in ids] == [kinds[n % 5][3:] for n in range(1000)]
+    assert (unit[ids[1]].ownership, unit[ids[4]].university) == ("private", "安徽大学")
+    org = {
+        o.id: o
+        for o in session.exec(
+            select(Organization).where(col(Organization.id).in_([u.organization_id for u in made]))
+        )
+    }
+    assert {(o.kind, o.name) for o in org.values()} == {("applicant_unit", u.name) for u in made}
+    assert len({o.code for o in org.values()}) == 1000  # codes generated, none twice
+    assert org[unit[ids[7]].organization_id].code == "bulk_given_code"
+
+    # one history entry per unit, shaped as the single registration's, and the chain holds
+    entries = session.exec(
+        select(HistoryEntry)
+        .where(HistoryEntry.object_type == "applicant_unit", HistoryEntry.action == "create")
+        .where(col(HistoryEntry.object_id).in_([one["id"], *ids]))
+        .order_by(col(HistoryEntry.id))
+    ).all()
+    assert [e.object_id for e in entries] == [one["id"], *ids]
+    first = unit[ids[0]]
+    assert entries[1].data == {
+        "name": first.name, "kind": "primary_school", "city": first.city,
+        "organization_id": first.organization_id,
+    }  # fmt: skip
+    assert {(e.actor_role, e.actor_name, tuple(sorted(e.data or {}))) for e in entries} == {
+        (entries[0].actor_role, entries[0].actor_name, tuple(sorted(entries[0].data or {})))
+    }
+    assert [e.prev_hash for e in entries[1:]] == [e.hash for e in entries[:-1]]
+    assert verify_chain(session) == []
+
+    # one applicant_unit.created event per unit, for the unit's organisation and the importer's
+    events = session.exec(
+        select(OutboxEvent)
+        .where(OutboxEvent.event_type == "applicant_unit.created")
+        .where(col(OutboxEvent.object_id).in_([one["id"], *ids]))
+        .order_by(col(OutboxEvent.id))
+    ).all()
+    assert [e.object_id for e in events] == [one["id"], *ids]
+    assert events[0].payload == {"id": one["id"], **single}
+    assert events[1].payload == {
+        "id": first.id, "name": first.name, "kind": "primary_school", "city": first.city
+    }  # fmt: skip
+    audiences = [set(e.audience.strip(",").split(",")) for e in events]
+    orgs = [one["organization_id"], *(unit[i].organization_id for i in ids)]
+    assert audiences == [{str(o), str(office.organization_id)} for o in orgs]
+
+    # the same file again: every row skipped, nothing written
+    tables = (HistoryEntry, OutboxEvent, Organization, ApplicantUnit)
+    written = count(session, *tables)
+    again = ok(upload(api, office, data))
+    assert (again["created"], again["skipped"]) == (0, 1000)
+    assert [s["existing_id"] for s in again["skipped_rows"]] == ids
+    assert count(session, *tables) == written
+
+    # a new row with a code another organisation has: refused whole, on that cell
+    taken = ["又一个单位", "社区", "合肥", None, None, None, "bulk_given_code"]
+    refused = upload(api, office, filled(api, office, [*rows[:3], taken]))
+    assert refused.status_code == 422, refused.text
+    assert [(e["row"], e["cell"]) for e in refused.json()["errors"]] == [(5, "G5")]
+    assert count(session, *tables) == written

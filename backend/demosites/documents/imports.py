@@ -23,7 +23,7 @@ from demosites.documents.errors import ImportInvalid, cell_error
 from demosites.documents.excel import KIND_LABELS, OWNERSHIP_LABELS
 from demosites.documents.schemas import ImportResult, SkippedRow
 from demosites.files.service import within_limit
-from demosites.organizations.models import CITIES, Organization
+from demosites.organizations.models import CITIES
 
 SHEET = "申报主体"
 MAX_ROWS = 10_000
@@ -253,17 +253,6 @@ def _existing(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, s
     return out
 
 
-def _taken_codes(session: Session, codes: list[str]) -> set[str]:
-    taken: set[str] = set()
-    for i in range(0, len(codes), CHUNK):
-        taken.update(
-            session.exec(
-                select(Organization.code).where(col(Organization.code).in_(codes[i : i + CHUNK]))
-            )
-        )
-    return taken
-
-
 def import_applicants(session: Session, actor: Actor, data: bytes) -> ImportResult:
     check = _Checker()
     parsed = read_rows(within_limit(data), check)
@@ -292,7 +281,7 @@ def import_applicants(session: Session, actor: Actor, data: bytes) -> ImportResu
             seen_codes.setdefault(unit.code, n)
     existing = _existing(session, set(seen))
     new_codes = [u.code for n, u in parsed if u.code and (u.name, u.city) not in existing]
-    for code in _taken_codes(session, new_codes):
+    for code in applicants.taken_codes(session, new_codes):
         check.err(seen_codes[code], "code", f"Code {code} exists / 组织代码 {code} 已存在")
     if check.errors:
         errors = sorted(check.errors, key=lambda e: (e["row"], e["cell"]))
@@ -305,15 +294,17 @@ def import_applicants(session: Session, actor: Actor, data: bytes) -> ImportResu
         )
     if not parsed:
         raise ImportInvalid("The sheet has no rows / 表中没有数据行")
-    created: list[int] = []
     skipped: list[SkippedRow] = []
+    new: list[ApplicantCreate] = []
     for n, unit in parsed:
         found = existing.get((unit.name, unit.city))
         if found is not None:
             skipped.append(SkippedRow(row=n, name=unit.name, city=unit.city, existing_id=found))
-            continue
-        # The same rules, history and event as POST /api/v1/applicants.
-        created.append(applicants.create_applicant(session, actor, unit).id)
+        else:
+            new.append(unit)
+    # The same rules, history entries and events as POST /api/v1/applicants, one per unit, written
+    # in a few multi-row INSERTs (one create_applicant per row took a minute for 5,000 units).
+    created = [u.id for u in applicants.create_applicants(session, actor, new)]
     return ImportResult(
         created=len(created), skipped=len(skipped), created_ids=created, skipped_rows=skipped
     )
