@@ -13,6 +13,8 @@ How it works, and why it is safe under concurrency on both databases:
   `idempotency_key_reused`.
 - An error answer rolls the whole transaction back, claim included: nothing happened, so a retry
   with the same key simply runs again.
+- A key lasts 24 hours (`KEPT_FOR`): a claim of an older record takes it over as a new key, and a
+  claim that inserts purges the records past that age, at most once a minute per process.
 """
 
 from __future__ import annotations
@@ -20,16 +22,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, delete, null, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -44,6 +47,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 _KEPT_HEADERS = ("content-type", "etag", "location")
 _STATE_CLAIM = "idempotency_claim"
 _STATE_FINGERPRINT = "idempotency_fingerprint"
+KEPT_FOR = timedelta(hours=24)
+PURGE_EVERY = timedelta(minutes=1)
+PURGE_BATCH = 1000
 
 
 class IdempotencyKeyReused(ValidationFailed):
@@ -84,17 +90,68 @@ def caller_of(actor: Actor) -> str:
     return f"{actor.kind}:{who}"
 
 
+class _Purge:
+    """When this process last purged expired records (a claim that inserts asks it)."""
+
+    def __init__(self) -> None:
+        self.last: datetime | None = None
+        self.lock = threading.Lock()
+
+    def due(self, now: datetime) -> bool:
+        with self.lock:
+            # A clock moved back (tests) counts as due too.
+            if self.last is None or not self.last <= now < self.last + PURGE_EVERY:
+                self.last = now
+                return True
+            return False
+
+    def again(self) -> None:
+        with self.lock:
+            self.last = None
+
+
+_purge = _Purge()
+
+
+def purge_expired(session: Session, now: datetime) -> int:
+    """Deletes up to PURGE_BATCH records older than KEPT_FOR; returns how many. On PostgreSQL
+    rows another transaction holds are skipped, so the purge never waits or deadlocks."""
+    old = select(IdempotencyRecord.id).where(col(IdempotencyRecord.created_at) < now - KEPT_FOR)
+    old = old.order_by(col(IdempotencyRecord.created_at)).limit(PURGE_BATCH)
+    if session.get_bind().dialect.name == "postgresql":
+        old = old.with_for_update(skip_locked=True)
+    gone = session.connection().execute(
+        delete(IdempotencyRecord).where(col(IdempotencyRecord.id).in_(old.scalar_subquery()))
+    )
+    return int(gone.rowcount or 0)
+
+
+def _take_over_expired(session: Session, record_id: int, values: dict[str, Any]) -> bool:
+    """Makes an expired record the claim of this request, as if new. Conditional, so that of two
+    requests taking over the same key one wins and the other finds it fresh (and replays it)."""
+    taken = session.connection().execute(
+        update(IdempotencyRecord)
+        .where(
+            col(IdempotencyRecord.id) == record_id,
+            col(IdempotencyRecord.created_at) <= values["created_at"] - KEPT_FOR,
+        )
+        .values(**values, status_code=None, headers=null(), body=None)
+    )
+    return bool(taken.rowcount)
+
+
 def _claim(
     session: Session, caller: str, key: str, fingerprint: str, method: str, path: str
 ) -> int:
     """Inserts the claim or, when it exists, replays it / refuses another body. Returns its id."""
+    now = clock.now()
     values = {
         "caller": caller,
         "key": key,
         "fingerprint": fingerprint,
         "method": method,
         "path": path[:300],
-        "created_at": clock.now(),
+        "created_at": now,
     }
     table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
@@ -108,12 +165,16 @@ def _claim(
     # Through the connection: an ORM-level execute reports no rowcount for this statement.
     claimed = session.connection().execute(stmt).first()
     if claimed is not None:
+        if _purge.due(now) and purge_expired(session, now) == PURGE_BATCH:
+            _purge.again()  # more are left: the next claim goes on
         return int(claimed[0])
-    row = session.exec(
-        select(IdempotencyRecord)
-        .where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
-        .execution_options(populate_existing=True)
-    ).one()
+    row = _record(session, caller, key)
+    if row.created_at <= now - KEPT_FOR:
+        record_id = int(row.id or 0)
+        if _take_over_expired(session, record_id, values):
+            session.expire(row)  # written past the ORM: `_store` must not trust what it holds
+            return record_id
+        row = _record(session, caller, key)  # another request took it over first
     if row.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             f"Key “{key}” was first used for {row.method} {row.path} with another body / "
@@ -125,6 +186,14 @@ def _claim(
             "The first request with this key did not finish / 首次请求未完成"
         )
     raise _Replay(row)
+
+
+def _record(session: Session, caller: str, key: str) -> IdempotencyRecord:
+    return session.exec(
+        select(IdempotencyRecord)
+        .where(col(IdempotencyRecord.caller) == caller, col(IdempotencyRecord.key) == key)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 async def claim_idempotency_key(
