@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demosites.applicants.router import router as applicants_router
 from demosites.applications.router import router as applications_router
@@ -75,7 +75,7 @@ class BodyLimit:
             return
         seen = 0
 
-        async def limited_receive() -> dict:  # type: ignore[type-arg]
+        async def limited_receive() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -185,7 +185,7 @@ class SecurityHeaders:
             return
         is_docs = scope.get("path", "").startswith("/docs")
 
-        async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [

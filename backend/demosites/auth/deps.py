@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, update
+from sqlalchemy import Select, bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -39,7 +39,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-_SESSION_ACTOR = (
+_SESSION_ACTOR: Select[*tuple[Any, ...]] = (
     sa_select(
         col(UserSession.id).label("session_id"),
         col(UserSession.user_id),

@@ -30,7 +30,9 @@ def scope_for(route: APIRoute) -> str | None:
     tag = str(route.tags[0]) if route.tags else None
     if tag is None or tag in SCOPE_FREE_TAGS:
         return None
-    level = "read" if route.methods <= {"GET", "HEAD", "OPTIONS"} else "write"
+    # An APIRoute always has methods (GET by default); None would mean every method: a write.
+    safe = route.methods is not None and route.methods <= {"GET", "HEAD", "OPTIONS"}
+    level = "read" if safe else "write"
     return f"{tag}:{level}"
 
 

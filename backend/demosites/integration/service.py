@@ -292,7 +292,7 @@ def sees_everything(session: Session, actor: Actor) -> bool:
 
 
 def poll_events(session: Session, actor: Actor, after: int, limit: int) -> list[OutboxEvent]:
-    stmt = select(OutboxEvent).where(OutboxEvent.id > after)
+    stmt = select(OutboxEvent).where(col(OutboxEvent.id) > after)
     if not sees_everything(session, actor):
         stmt = stmt.where(col(OutboxEvent.audience).contains(f",{actor.organization_id},"))
     return list(session.exec(stmt.order_by(col(OutboxEvent.id)).limit(limit)))

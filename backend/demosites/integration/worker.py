@@ -59,7 +59,7 @@ def fan_out(session: Session, batch: int = 500) -> int:
     events = list(
         session.exec(
             select(OutboxEvent)
-            .where(OutboxEvent.id > cursor.last_event_id)
+            .where(col(OutboxEvent.id) > cursor.last_event_id)
             .order_by(col(OutboxEvent.id))
             .limit(batch)
         )
@@ -101,10 +101,10 @@ def claim(session: Session, limit: int = 20) -> list[int]:
     earlier = aliased(WebhookDelivery)
     blocked = exists().where(
         and_(
-            earlier.subscription_id == WebhookDelivery.subscription_id,
-            earlier.object_key == WebhookDelivery.object_key,
-            earlier.event_id < WebhookDelivery.event_id,
-            earlier.status != "delivered",
+            col(earlier.subscription_id) == col(WebhookDelivery.subscription_id),
+            col(earlier.object_key) == col(WebhookDelivery.object_key),
+            col(earlier.event_id) < col(WebhookDelivery.event_id),
+            col(earlier.status) != "delivered",
         )
     )
     stmt = (

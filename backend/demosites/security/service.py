@@ -253,13 +253,14 @@ def _security_reads(session: Session, users: list[User]) -> list[UserSecurityRea
     failing: set[str] = set()
     org_names: dict[int, str] = {}
     if ids:
-        org_names = dict(
-            session.exec(
+        org_names = {
+            oid or 0: name  # a primary key read back is never None; SQLModel types it Optional
+            for oid, name in session.exec(
                 select(Organization.id, Organization.name).where(
                     col(Organization.id).in_({u.organization_id for u in users})
                 )
-            ).all()
-        )
+            )
+        }
         for uid, role in session.exec(
             select(UserRole.user_id, UserRole.role).where(col(UserRole.user_id).in_(ids))
         ):
