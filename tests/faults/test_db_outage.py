@@ -71,10 +71,12 @@ def test_an_outage_answers_503_quickly_and_service_resumes_by_itself(
                 assert r.json()["code"] == "service_unavailable" and r.headers.get("Retry-After")
                 assert took < QUICK, took
             assert c.get("/healthz").json()["database"] == "unreachable"
+            assert c.head("/healthz").status_code == 503  # what load balancers' probes send
             assert sc.statuses(pg_engine, setup.app_ids) == ["recommended"] * 3
 
             proxy.restore()
             _until_healthy(c)
+            assert c.head("/healthz").status_code == 200
             r = c.get("/api/v1/applications", headers=setup.headers)
             assert r.status_code == 200 and r.json()["total"] == 3
             r = c.post(BATCH, headers=setup.headers, json=body)
@@ -107,6 +109,7 @@ def test_a_batch_whose_commit_is_cut_is_not_half_written_and_a_retry_applies_it_
 
             proxy.restore()
             _until_healthy(c)
+            assert c.head("/healthz").status_code == 200
             r = c.post(BATCH, json=body, headers=setup.headers)
             assert r.status_code == 200, r.text
     finally:

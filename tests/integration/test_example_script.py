@@ -58,7 +58,7 @@ def test_the_example_exports_a_rounds_recommended_applications_to_csv(
         try:
             out = Path(tmp) / "recommended.csv"
             code = _load_example().main(
-                ["--base-url", server.base_url, "--client-id", client_id, "--client-secret", secret,
+                ["--base-url", server.base_url, "--client-id", client_id, f"--client-secret={secret}",
                  "--round-id", str(round_id), "--output", str(out)]
             )  # fmt: skip
         finally:

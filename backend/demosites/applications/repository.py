@@ -114,7 +114,7 @@ def list_readable(
 
 
 # The list's columns: the application without its long texts, with its unit and recommender.
-SUMMARY_COLUMNS = (
+SUMMARY_COLUMNS: tuple[Any, ...] = (
     col(Application.id), col(Application.round_id), col(Application.applicant_id),
     col(Application.recommender_id), col(Application.field), col(Application.city),
     col(Application.name), col(Application.summary), col(Application.status),
@@ -139,7 +139,7 @@ def _assessors_json(dialect: str) -> Any:
         sa_select()
         .select_from(aa)
         .join(User, col(User.id) == aa.user_id)
-        .join(org, org.id == User.organization_id)
+        .join(org, col(org.id) == User.organization_id)
         .where(col(aa.application_id) == Application.id)
     )
     if dialect == "postgresql":

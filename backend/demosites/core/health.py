@@ -49,6 +49,11 @@ def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+# Load balancers and uptime probes often send HEAD: the same check, answered without a body
+# (otherwise HEAD /healthz would fall through to the SPA and answer 200 with the database down).
+router.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
+
+
 class ClockSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
     now: datetime | None
