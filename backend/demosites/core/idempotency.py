@@ -209,7 +209,8 @@ async def claim_idempotency_key(
             pattern=r"^[\x21-\x7e]+$",
             description=(
                 "Makes a POST safe to retry: the same key with the same body replays the first "
-                "answer; with another body it answers 422 idempotency_key_reused."
+                "answer for 24 hours; with another body it answers 422 idempotency_key_reused. "
+                "After 24 hours the key is new again."
             ),
         ),
     ] = None,

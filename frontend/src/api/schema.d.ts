@@ -9531,7 +9531,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -9956,7 +9956,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -10193,7 +10193,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -10421,7 +10421,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -10725,7 +10725,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -10884,7 +10884,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -11235,7 +11235,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -11763,7 +11763,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -11969,7 +11969,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -12313,7 +12313,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -12461,7 +12461,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -12736,7 +12736,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -13021,7 +13021,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -13328,7 +13328,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -13656,7 +13656,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -13806,7 +13806,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -14022,7 +14022,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -14307,7 +14307,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -14397,7 +14397,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -14664,7 +14664,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
                 /** @description The ETag of the last read (e.g. W/"3"); a stale one answers 412 precondition_failed. Optional: without it the change applies to the current version. */
                 "If-Match"?: string | null;
@@ -15077,7 +15077,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -15433,7 +15433,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
                 /** @description The ETag of the last read (e.g. W/"3"); a stale one answers 412 precondition_failed. Optional: without it the change applies to the current version. */
                 "If-Match"?: string | null;
@@ -15675,7 +15675,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -15902,7 +15902,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -16135,7 +16135,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -16284,7 +16284,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -16521,7 +16521,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -16774,7 +16774,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer; with another body it answers 422 idempotency_key_reused. */
+                /** @description Makes a POST safe to retry: the same key with the same body replays the first answer for 24 hours; with another body it answers 422 idempotency_key_reused. After 24 hours the key is new again. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
