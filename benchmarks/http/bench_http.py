@@ -340,7 +340,8 @@ class Writer:
 
         with httpx.Client(base_url=self.base, timeout=30) as c:
             while not self._stop.wait(self.interval) and self.pool:
-                app_id = self.pool.pop(0)
+                # From the far end of the pool, away from the ids wrk's recommend runs consume.
+                app_id = self.pool.pop()
                 r = c.post(f"/api/v1/applications/{app_id}/transitions", headers=self.headers,
                            json={"action": "recommend", "opinion": "同意推荐"})  # fmt: skip
                 assert r.status_code == 200, r.text
