@@ -23,7 +23,9 @@ from demosites.audit import service as audit
 from demosites.auth.models import LoginAttempt
 from demosites.core import pagecache
 from demosites.core.clock import clock
+from demosites.documents.models import DocumentJob, JobStatus
 from demosites.events import service as events
+from demosites.files.models import StoredFile
 from demosites.integration.models import (
     DeliveryAttempt,
     ServiceAccount,
@@ -49,6 +51,16 @@ COVERED_ELSEWHERE = {
     "ledger_compliance": "tests/ledger/test_query_counts.py",
     "ledger_compliance_due": "tests/ledger/test_query_counts.py",
 }
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rate limits are counted in batches (core/ratelimit.py): a request that sends its batch
+    # costs a statement more. What is counted here is the endpoint's own statements.
+    from demosites.core.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "rate_limit_user_per_minute", 0)
+    monkeypatch.setattr(get_settings(), "rate_limit_service_per_minute", 0)
 
 
 @contextmanager
@@ -265,6 +277,25 @@ def assessors(s: Session) -> Case:
     return Case("/api/v1/assessors", _person(s, "office"), params)
 
 
+def document_jobs(s: Session) -> Case:
+    """The caller's jobs, finished ones with a file each (named in the item)."""
+    office = factories.user(s, ["office"], "office")
+    for n in range(ROWS):
+        file_id = None
+        if n % 2 == 0:
+            stored = StoredFile(owner_type="document_job", owner_id=n + 1, purpose="forms",
+                                filename=f"申报审批表-{n}.zip", content_type="application/zip", size=10,
+                                sha256="0" * 64, storage_key=f"documents/qc/{next(_seq)}.zip", uploaded_at=clock.now())  # fmt: skip
+            s.add(stored)
+            s.flush()
+            file_id = stored.id
+        s.add(DocumentJob(kind="forms", params={}, actor={}, requested_by_user_id=office.id,
+                          status=JobStatus.done if file_id else JobStatus.running, file_id=file_id,
+                          created_at=clock.now(), finished_at=clock.now() if file_id else None))  # fmt: skip
+    s.flush()
+    return Case("/api/v1/document-jobs", factories.bearer(s, office), {})
+
+
 BUILDERS: dict[str, Builder] = {
     "list_assessors": assessors,
     "list_applications": applications,
@@ -282,6 +313,7 @@ BUILDERS: dict[str, Builder] = {
     "public_list_sites": public_sites,
     "list_site_inspections": site_inspections,
     "list_inspections": inspections,
+    "list_document_jobs": document_jobs,
 }
 
 
