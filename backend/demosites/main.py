@@ -30,6 +30,7 @@ from demosites.core.health import router as health_router
 from demosites.core.health import test_router
 from demosites.core.inputs import RefuseNul, known_query_only
 from demosites.core.scopes import declare_scopes, document_scopes
+from demosites.documents.jobs import sweep_expired_now
 from demosites.documents.router import router as documents_router
 from demosites.files.service import sweep_orphans_now
 from demosites.integration import router as integration
@@ -99,6 +100,8 @@ class _TooLarge(PayloadTooLarge):
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # A crash between writing an upload and committing its row leaves bytes no row names.
     sweep_orphans_now()
+    # Finished document jobs keep their files only DOCUMENT_JOB_RETENTION_DAYS days.
+    sweep_expired_now()
     yield
 
 

@@ -244,6 +244,7 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/inspections/export.xlsx": Route(ALL),
     "GET /api/v1/rectifications/export.xlsx": Route(ALL),
     "POST /api/v1/rounds/{round_id}/compilation.docx": Route(OFFICE),
+    "GET /api/v1/document-jobs": Route(ALL, note="one's own jobs only"),
     "GET /api/v1/document-jobs/{job_id}": Route(ALL, note="one's own jobs only"),
     "GET /api/v1/document-jobs/{job_id}/file": Route(ALL, note="one's own jobs only"),
     # rounds, quotas and meetings

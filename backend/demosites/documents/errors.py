@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from demosites.core.errors import Conflict, NotFound, ValidationFailed
+from demosites.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 
 class ImportInvalid(ValidationFailed):
@@ -27,6 +27,17 @@ class JobNotFound(NotFound):
 
 class JobNotReady(Conflict):
     code, title = "document_job_not_ready", "The document is not ready (yet) / 文档尚未生成完成"
+
+
+class JobExpired(DomainError):
+    """The job finished, but its file was kept only DOCUMENT_JOB_RETENTION_DAYS days: 410 Gone
+    (it existed and will not come back; start the export again)."""
+
+    status, code, title = (
+        410,
+        "document_job_expired",
+        "The file of this export has expired and was deleted / 该导出文件已过期并删除",
+    )
 
 
 class NothingToExport(Conflict):

@@ -24,6 +24,8 @@ class JobStatus(StrEnum):
     running = "running"
     done = "done"
     failed = "failed"
+    # Done, but its file was kept DOCUMENT_JOB_RETENTION_DAYS days and then deleted (已过期).
+    expired = "expired"
 
 
 class DocumentJob(SQLModel, table=True):

@@ -21,19 +21,23 @@ from demosites.core.errors import (
     responses,
 )
 from demosites.core.idempotency import IdempotentRoute
+from demosites.core.paging import PageDep
 from demosites.core.scopes import SCOPE_KEY
 from demosites.documents import certificates, compilation, excel, forms, imports, jobs
 from demosites.documents.errors import (
     ImportInvalid,
+    JobExpired,
     JobNotFound,
     JobNotReady,
     NothingToExport,
     SiteDelisted,
     TooManyItems,
 )
+from demosites.documents.models import JobStatus
 from demosites.documents.render import DOCX, PDF, XLSX
 from demosites.documents.schemas import (
     CertificatesBatchRequest,
+    DocumentJobPage,
     DocumentJobRead,
     FormsBatchRequest,
     ImportResult,
@@ -306,6 +310,27 @@ def start_compilation(
 
 
 @router.get(
+    "/document-jobs",
+    operation_id="list_document_jobs",
+    summary="The background exports you started, newest first, each as GET /document-jobs/{job_id} "
+    "answers it (a finished one's file is kept DOCUMENT_JOB_RETENTION_DAYS days, then expired)",
+    response_model=DocumentJobPage,
+    responses=responses(*_common),
+    openapi_extra=scope(""),
+)
+def list_document_jobs(
+    session: SessionDep,
+    actor: ActorDep,
+    page: PageDep,
+    status: Annotated[
+        JobStatus | None,
+        Query(description="Only jobs in this state, as each item reports it", examples=["done"]),
+    ] = None,
+) -> DocumentJobPage:
+    return jobs.list_jobs(session, actor, page.limit, page.offset, status)
+
+
+@router.get(
     "/document-jobs/{job_id}",
     operation_id="get_document_job",
     summary="A background export you started: status, progress, error, download link",
@@ -320,11 +345,11 @@ def get_document_job(session: SessionDep, actor: ActorDep, job_id: Id) -> Docume
 @router.get(
     "/document-jobs/{job_id}/file",
     operation_id="download_document_job",
-    summary="Download the file of a finished background export",
+    summary="Download the file of a finished background export (410 once it has expired)",
     response_class=FileResponse,
     responses={
         200: {"description": "The file", "content": {"application/zip": {}, PDF: {}, DOCX: {}}},
-        **responses(*_common, JobNotFound, JobNotReady),
+        **responses(*_common, JobNotFound, JobNotReady, JobExpired),
     },
     openapi_extra=scope(""),
 )

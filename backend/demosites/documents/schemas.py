@@ -69,7 +69,8 @@ class CertificatesBatchRequest(_Write):
 
 
 class DocumentJobRead(BaseModel):
-    """A background export: poll it until `status` is done (then download) or failed (`error`)."""
+    """A background export: poll it until `status` is done (then download) or failed (`error`).
+    A done job's file is kept until `expires_at`; then the job is expired and its file gone."""
 
     id: int
     kind: JobKind
@@ -84,6 +85,18 @@ class DocumentJobRead(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="When the file of a finished job is deleted (DOCUMENT_JOB_RETENTION_DAYS "
+        "after it finished); null while it runs or when it failed",
+        examples=["2026-05-08T08:03:12Z"],
+    )
+
+
+class DocumentJobPage(BaseModel):
+    """The caller's own background exports, newest first."""
+
+    items: list[DocumentJobRead]
+    total: int = Field(examples=[3])
 
 
 class SkippedRow(BaseModel):

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from demosites.core.clock import clock
 from demosites.core.db import get_engine
+from demosites.documents.jobs import sweep_expired_now
 from demosites.events.models import OutboxEvent
 from demosites.files.service import sweep_orphans_now
 from demosites.integration.models import (
@@ -239,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between idle polls")
     parser.add_argument("--once", action="store_true")
     parser.add_argument(
-        "--sweep-every", type=float, default=600.0, help="seconds between orphan-file sweeps"
+        "--sweep-every",
+        type=float,
+        default=600.0,
+        help="seconds between orphan-file and expired-document sweeps",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
@@ -255,8 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     with httpx.Client(timeout=10.0, follow_redirects=False) as http:
         while not stop:
             if time.monotonic() >= next_sweep:
-                # Uploads cut short by a crash leave bytes no row names; the worker clears them.
+                # Uploads cut short by a crash leave bytes no row names; the worker clears them,
+                # and the files of document jobs past their retention.
                 sweep_orphans_now()
+                sweep_expired_now()
                 next_sweep = time.monotonic() + args.sweep_every
             try:
                 n = run_once(http)
