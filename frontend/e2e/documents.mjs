@@ -1,7 +1,8 @@
 // Browser tests of the documents officials work with: the office downloads an application's
 // 申报审批表 as PDF, exports the application list to Excel and builds a zip of forms in the
-// background (progress to done, then the download); 合肥 (recommender) imports applicant units
-// from the template, is refused with the row and column of the bad cell, fixes it and imports.
+// background (progress to done, then the download; after a reload the tray still shows it, and
+// eight days on it shows it expired, without a download); 合肥 (recommender) imports applicant
+// units from the template, is refused with the row and column of the bad cell, fixes it and imports.
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { expect, test } from './harness.mjs'
 
 const PASSWORD = process.env.E2E_PASSWORD || ''
+const BASE = (process.env.E2E_BASE_URL || '').replace(/\/$/, '')
 const PDF = 'application/pdf'
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 // The backend's virtualenv has openpyxl: it fills the downloaded template as an official would.
@@ -39,6 +41,16 @@ async function download(page, button, urlPart) {
     button.click(),
   ])
   return { response, file }
+}
+
+/** Moves the server's clock (test settings only); null returns it to real time. */
+async function setClock(now) {
+  const r = await fetch(`${BASE}/api/v1/test/clock`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ now }),
+  })
+  expect(r.ok, `PUT /api/v1/test/clock answered ${r.status}: is the server started with ALLOW_CLOCK_OVERRIDE?`)
 }
 
 async function downloadedBytes(file) {
@@ -101,6 +113,31 @@ test('documents: office downloads a 申报审批表 PDF, exports the list to Exc
   const zipBytes = await downloadedBytes(zip.file)
   expect(zipBytes.subarray(0, 2).toString() === 'PK', 'the batch is not a zip')
   expect(zip.file.suggestedFilename().endsWith('.zip'), `saved as ${zip.file.suggestedFilename()}`)
+
+  // A reload keeps the job in the tray: the server lists the user's recent jobs.
+  const jobId = (await started.json()).id
+  await page.reload()
+  const kept = page.getByTestId(`document-job-${jobId}`)
+  await kept.getByTestId('job-download').waitFor()
+  expect((await kept.getAttribute('data-status')) === 'done', 'after a reload the job is not shown as done')
+
+  // Eight days on, its file has expired: the tray says so and offers no download (410 if asked).
+  try {
+    await setClock(new Date(Date.now() + 8 * 86400_000).toISOString())
+    await loginAs(page, context, 'office', '/applications') // the session ended with the days
+    const expired = page.getByTestId(`document-job-${jobId}`)
+    await expired.getByTestId('job-expired').waitFor()
+    expect((await expired.getAttribute('data-status')) === 'expired', 'the old job is not shown as expired')
+    expect((await expired.getByTestId('job-status').innerText()).trim() === '已过期', 'the old job does not say 已过期')
+    expect((await expired.getByTestId('job-download').count()) === 0, 'an expired job still offers its download')
+    await screenshot('documents-job-expired.png')
+    const gone = await page.request.get(`/api/v1/document-jobs/${jobId}/file`)
+    expect(gone.status() === 410, `the expired job's file answered ${gone.status()}`)
+    const problem = await gone.json()
+    expect(problem.code === 'document_job_expired' && problem.detail.includes('过期'), `the 410 says ${JSON.stringify(problem)}`)
+  } finally {
+    await setClock(null)
+  }
 })
 
 /** The downloaded template with `rows` appended below its header (openpyxl keeps its layout). */

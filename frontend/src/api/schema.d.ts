@@ -1410,6 +1410,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/document-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The background exports you started, newest first, each as GET /document-jobs/{job_id} answers it (a finished one's file is kept DOCUMENT_JOB_RETENTION_DAYS days, then expired) */
+        get: operations["list_document_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/document-jobs/{job_id}": {
         parameters: {
             query?: never;
@@ -1434,7 +1451,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download the file of a finished background export */
+        /** Download the file of a finished background export (410 once it has expired) */
         get: operations["download_document_job"];
         put?: never;
         post?: never;
@@ -2973,8 +2990,22 @@ export interface components {
             attempt_log: components["schemas"]["AttemptRead"][];
         };
         /**
+         * DocumentJobPage
+         * @description The caller's own background exports, newest first.
+         */
+        DocumentJobPage: {
+            /** Items */
+            items: components["schemas"]["DocumentJobRead"][];
+            /**
+             * Total
+             * @example 3
+             */
+            total: number;
+        };
+        /**
          * DocumentJobRead
          * @description A background export: poll it until `status` is done (then download) or failed (`error`).
+         *     A done job's file is kept until `expires_at`; then the job is expired and its file gone.
          */
         DocumentJobRead: {
             /** Id */
@@ -3014,6 +3045,12 @@ export interface components {
             started_at: string | null;
             /** Finished At */
             finished_at: string | null;
+            /**
+             * Expires At
+             * @description When the file of a finished job is deleted (DOCUMENT_JOB_RETENTION_DAYS after it finished); null while it runs or when it failed
+             * @example 2026-05-08T08:03:12Z
+             */
+            expires_at: string | null;
         };
         /**
          * Eligibility
@@ -3553,7 +3590,7 @@ export interface components {
          * JobStatus
          * @enum {string}
          */
-        JobStatus: "queued" | "running" | "done" | "failed";
+        JobStatus: "queued" | "running" | "done" | "failed" | "expired";
         /** LastLogin */
         LastLogin: {
             /**
@@ -12811,6 +12848,69 @@ export interface operations {
             };
         };
     };
+    list_document_jobs: {
+        parameters: {
+            query?: {
+                /** @description Only jobs in this state, as each item reports it */
+                status?: components["schemas"]["JobStatus"] | null;
+                /** @description Page size (max 200) */
+                limit?: number;
+                /** @description Rows to skip */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentJobPage"];
+                };
+            };
+            /** @description problem+json; code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: validation_error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_document_job: {
         parameters: {
             query?: never;
@@ -12929,6 +13029,15 @@ export interface operations {
             };
             /** @description problem+json; code: document_job_not_ready */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: document_job_expired */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -30,7 +30,8 @@ function use(routes: Parameters<typeof fakeFetch>[0]) {
 export function job(over: Partial<DocumentJob> = {}): DocumentJob {
   return {
     id: 7, kind: 'forms', status: 'queued', done_items: 0, total_items: 4, progress: 0, error: null, filename: null,
-    size: null, download_url: null, created_at: '2026-05-01T08:00:00Z', started_at: null, finished_at: null, ...over,
+    size: null, download_url: null, created_at: '2026-05-01T08:00:00Z', started_at: null, finished_at: null, expires_at: null,
+    ...over,
   }
 }
 
@@ -156,7 +157,10 @@ describe('importCellErrors', () => {
 })
 
 describe('document jobs store', () => {
-  beforeEach(() => setActivePinia(createPinia()))
+  beforeEach(() => {
+    setActivePinia(createPinia())
+    localStorage.clear()
+  })
 
   it('starts a form batch with an Idempotency-Key and tracks the job, newest first', async () => {
     const fake = use({
@@ -175,6 +179,53 @@ describe('document jobs store', () => {
     expect(store.jobs[1]!.job.status).toBe('done')
     store.dismiss(9)
     expect(store.jobs.map((j) => j.job.id)).toEqual([8])
+  })
+
+  it("loads the user's recent jobs after those started in this tab, which keep their labels", async () => {
+    const fake = use({
+      'POST /api/v1/applications/forms.zip': () => json(job({ id: 9 }), 202),
+      'GET /api/v1/document-jobs': () =>
+        json({ items: [job({ id: 9, status: 'running' }), job({ id: 5, status: 'expired', kind: 'certificates' }), job({ id: 4, status: 'failed' })], total: 3 }),
+    })
+    const store = useDocumentJobsStore()
+    await store.startForms({ application_ids: [3] }, '申报审批表 · 所选 1 项')
+    store.track(job({ id: 10 }), '证书') // started here, not (yet) in the server's page
+    await store.load(1)
+    const list = fake.requests.find((r) => r.method === 'GET')!
+    expect(new URL(list.url).searchParams.get('limit')).toBe('20')
+    expect(store.jobs.map((j) => [j.job.id, j.job.status, j.label])).toEqual([
+      [10, 'queued', '证书'],
+      [9, 'running', '申报审批表 · 所选 1 项'],
+      [5, 'expired', ''],
+      [4, 'failed', ''],
+    ])
+  })
+
+  it('keeps a closed job closed after a reload, per user, and forgets the jobs on logout', async () => {
+    use({ 'GET /api/v1/document-jobs': () => json({ items: [job({ id: 5, status: 'done' }), job({ id: 4, status: 'failed' })], total: 2 }) })
+    const store = useDocumentJobsStore()
+    await store.load(1)
+    store.dismiss(5)
+    expect(store.jobs.map((j) => j.job.id)).toEqual([4])
+
+    setActivePinia(createPinia()) // a reload
+    const reloaded = useDocumentJobsStore()
+    await reloaded.load(1)
+    expect(reloaded.jobs.map((j) => j.job.id)).toEqual([4])
+    await reloaded.load(2) // another user on this browser: their own closed jobs only
+    expect(reloaded.jobs.map((j) => j.job.id)).toEqual([5, 4])
+    reloaded.reset()
+    expect(reloaded.jobs).toEqual([])
+    expect(reloaded.owner).toBeNull()
+  })
+
+  it('leaves the tray as it is when the list cannot be read', async () => {
+    use({ 'GET /api/v1/document-jobs': () => problem(403, 'forbidden') })
+    const store = useDocumentJobsStore()
+    store.track(job({ id: 3 }), 'x')
+    store.owner = 1
+    await expect(store.load(1)).resolves.toBeUndefined()
+    expect(store.jobs.map((j) => j.job.id)).toEqual([3])
   })
 
   it('passes the refusal on (nothing to export) and tracks nothing', async () => {

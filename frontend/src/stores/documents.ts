@@ -1,7 +1,7 @@
 // Documents officials work with (申报审批表, Excel exports, certificates, 创新案例选编): typed URLs
 // of the binary GET endpoints, fetching a file with the session cookie (its name from
 // Content-Disposition, a problem+json answer turned into an ApiError), saving it, and the
-// background document jobs the user started in this tab.
+// user's background document jobs (started in this tab, and the recent ones the server lists).
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api as defaultApi, type ApiClient } from '@/api/client'
@@ -12,6 +12,7 @@ import { fileForm, idempotencyKey } from './sitesCommon'
 
 type S = components['schemas']
 export type DocumentJob = S['DocumentJobRead']
+export type DocumentJobPage = S['DocumentJobPage']
 export type JobStatus = S['JobStatus']
 export type FormsBatchRequest = S['FormsBatchRequest']
 export type CertificatesBatchRequest = S['CertificatesBatchRequest']
@@ -181,6 +182,14 @@ export function getJob(id: number): Promise<DocumentJob> {
   return unwrap(documentsApi.client.GET('/api/v1/document-jobs/{job_id}', { params: { path: { job_id: id } } }))
 }
 
+/** How many of the user's recent jobs the tray shows after a reload. */
+export const RECENT_JOBS = 20
+
+/** The caller's own jobs, newest first. */
+export function listJobs(limit = RECENT_JOBS): Promise<DocumentJobPage> {
+  return unwrap(documentsApi.client.GET('/api/v1/document-jobs', { params: { query: { limit } } }))
+}
+
 /** Upload the filled-in template; a refusal is an ApiError with code import_invalid and errors[]. */
 export function importApplicants(file: File): Promise<ImportResult> {
   return unwrap(
@@ -192,9 +201,35 @@ export function importApplicants(file: File): Promise<ImportResult> {
   )
 }
 
-/** A job is finished (either way) and polling stops. */
+/** A job is finished (done, failed, or done and its file since expired) and polling stops. */
 export function jobFinished(job: Pick<DocumentJob, 'status'>): boolean {
-  return job.status === 'done' || job.status === 'failed'
+  return job.status === 'done' || job.status === 'failed' || job.status === 'expired'
+}
+
+// Jobs the user closed in the tray stay closed after a reload: their ids (no content) per user.
+const DISMISSED_KEY = 'documentJobs.dismissed'
+const DISMISSED_KEPT = 200
+
+function dismissedKey(userId: number): string {
+  return `${DISMISSED_KEY}.${userId}`
+}
+
+function readDismissed(userId: number): Set<number> {
+  try {
+    const raw: unknown = JSON.parse(globalThis.localStorage?.getItem(dismissedKey(userId)) ?? '[]')
+    return new Set(Array.isArray(raw) ? raw.filter((v): v is number => Number.isInteger(v)) : [])
+  } catch {
+    return new Set()
+  }
+}
+
+function rememberDismissed(userId: number, id: number): void {
+  const ids = [...readDismissed(userId), id].slice(-DISMISSED_KEPT)
+  try {
+    globalThis.localStorage?.setItem(dismissedKey(userId), JSON.stringify(ids))
+  } catch {
+    // storage full or refused: the job only comes back after a reload
+  }
 }
 
 export interface TrackedJob {
@@ -208,9 +243,12 @@ function once(): { 'Idempotency-Key': string } {
   return { 'Idempotency-Key': idempotencyKey() }
 }
 
-/** The document jobs started in this tab; the tray shows each with its progress. */
+/** The user's document jobs: those started in this tab, and their recent ones from the server
+ * (`load`, once the user is known), so a reload keeps them; the tray shows each with its progress. */
 export const useDocumentJobsStore = defineStore('documentJobs', () => {
   const jobs = ref<TrackedJob[]>([])
+  /** Whose jobs these are (null: nobody logged in). */
+  const owner = ref<number | null>(null)
 
   function track(job: DocumentJob, label: string): DocumentJob {
     jobs.value = [{ job, label }, ...jobs.value.filter((j) => j.job.id !== job.id)]
@@ -224,6 +262,36 @@ export const useDocumentJobsStore = defineStore('documentJobs', () => {
 
   function dismiss(id: number): void {
     jobs.value = jobs.value.filter((j) => j.job.id !== id)
+    if (owner.value !== null) rememberDismissed(owner.value, id)
+  }
+
+  /** The user's recent jobs from the server, after those started in this tab (which keep their
+   * labels); jobs the user closed stay closed. Never throws: the tray is not worth an error. */
+  async function load(userId: number): Promise<void> {
+    // Jobs started before the user was known are theirs; another user's are not.
+    if (owner.value !== null && owner.value !== userId) jobs.value = []
+    owner.value = userId
+    let page: DocumentJobPage
+    try {
+      page = await listJobs()
+    } catch {
+      return
+    }
+    if (owner.value !== userId) return // logged out or switched user meanwhile
+    const dismissed = readDismissed(userId)
+    const tracked = new Map(jobs.value.map((j) => [j.job.id, j]))
+    const listed = page.items.filter((job) => !dismissed.has(job.id))
+    const listedIds = new Set(page.items.map((job) => job.id))
+    jobs.value = [
+      ...jobs.value.filter((j) => !listedIds.has(j.job.id)),
+      ...listed.map((job) => ({ job, label: tracked.get(job.id)?.label ?? '' })),
+    ]
+  }
+
+  /** Forgets the jobs (logout): the next user sees only their own. */
+  function reset(): void {
+    jobs.value = []
+    owner.value = null
   }
 
   async function startForms(body: FormsBatchRequest, label: string): Promise<DocumentJob> {
@@ -243,7 +311,7 @@ export const useDocumentJobsStore = defineStore('documentJobs', () => {
     return track(job, label)
   }
 
-  return { jobs, track, update, dismiss, startForms, startCertificates, startCompilation }
+  return { jobs, owner, track, update, dismiss, load, reset, startForms, startCertificates, startCompilation }
 })
 
 // ---- the applicant import's refusal ----------------------------------------------------------

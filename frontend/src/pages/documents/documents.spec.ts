@@ -4,8 +4,9 @@ import { createPinia, setActivePinia } from 'pinia'
 import { createAppI18n } from '@/i18n'
 import { createApiClient } from '@/api/client'
 import { fakeFetch, json, problem, type Handler } from '@/test/fakeApi'
-import { documentsApi, type DocumentJob } from '@/stores/documents'
+import { documentsApi, useDocumentJobsStore, type DocumentJob } from '@/stores/documents'
 import JobProgress from './JobProgress.vue'
+import JobTray from './JobTray.vue'
 import DownloadButton from './DownloadButton.vue'
 import { useDownload } from './useDownload'
 import { defineComponent, h } from 'vue'
@@ -22,7 +23,8 @@ function use(routes: Record<string, Handler>) {
 function job(over: Partial<DocumentJob> = {}): DocumentJob {
   return {
     id: 7, kind: 'forms', status: 'queued', done_items: 0, total_items: 4, progress: 0, error: null, filename: null,
-    size: null, download_url: null, created_at: '2026-05-01T08:00:00Z', started_at: null, finished_at: null, ...over,
+    size: null, download_url: null, created_at: '2026-05-01T08:00:00Z', started_at: null, finished_at: null, expires_at: null,
+    ...over,
   }
 }
 
@@ -131,6 +133,63 @@ describe('JobProgress', () => {
     const polls = fake.requests.length
     await tick(5000)
     expect(fake.requests.length).toBe(polls)
+  })
+})
+
+describe('JobTray', () => {
+  it('after a reload shows the jobs the server lists: a done one with its download, an expired one without', async () => {
+    const fake = use({
+      'GET /api/v1/document-jobs': () =>
+        json({
+          items: [
+            job({ id: 12, status: 'done', done_items: 4, progress: 1, filename: '申报审批表.zip', size: 2048, download_url: '/api/v1/document-jobs/12/file',
+                  finished_at: '2026-05-01T08:01:00Z', expires_at: '2026-05-08T08:01:00Z' }),
+            job({ id: 11, kind: 'certificates', status: 'expired', done_items: 4, progress: 1, finished_at: '2026-04-01T08:01:00Z', expires_at: '2026-04-08T08:01:00Z' }),
+          ],
+          total: 2,
+        }),
+    })
+    await useDocumentJobsStore().load(1)
+    const wrapper = mount(JobTray, { global: global() })
+    expect(wrapper.text()).toContain('文档生成任务（2）')
+
+    const expired = wrapper.get('[data-testid="document-job-11"]')
+    expect(expired.attributes('data-status')).toBe('expired')
+    expect(expired.get('[data-testid="job-status"]').text()).toBe('已过期')
+    expect(expired.text()).toContain('证书')
+    expect(expired.get('[data-testid="job-expired"]').text()).toContain('文件已于 2026-04-08 16:01 过期删除')
+    expect(expired.find('[data-testid="job-download"]').exists()).toBe(false)
+
+    const done = wrapper.get('[data-testid="document-job-12"]')
+    expect(done.find('[data-testid="job-download"]').exists()).toBe(true)
+    expect(done.get('[data-testid="job-expires"]').text()).toBe('文件保留至 2026-05-08 16:01')
+    expect(done.find('[data-testid="job-expired"]').exists()).toBe(false)
+
+    await tick(5000) // finished jobs are not polled
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('says so in English too', async () => {
+    use({ 'GET /api/v1/document-jobs': () => json({ items: [job({ id: 11, status: 'expired', progress: 1, expires_at: '2026-04-08T08:01:00Z' })], total: 1 }) })
+    await useDocumentJobsStore().load(1)
+    const wrapper = mount(JobTray, { global: { plugins: [createAppI18n('en')] } })
+    expect(wrapper.get('[data-testid="job-status"]').text()).toBe('Expired')
+    expect(wrapper.get('[data-testid="job-expired"]').text()).toContain('The file expired on 2026-04-08 16:01 and was deleted')
+  })
+
+  it('shows a job whose file expired while the tray stayed open as expired once the download is refused', async () => {
+    use({
+      'GET /api/v1/document-jobs/7/file': () =>
+        problem(410, 'document_job_expired', { detail: 'The file of document job 7 was kept 7 days … / 文档任务 7 的文件在生成后保留 7 天，已过期删除，请重新生成' }),
+      'GET /api/v1/document-jobs/7': () => json(job({ status: 'expired', done_items: 4, progress: 1, expires_at: '2026-05-08T08:01:00Z' })),
+    })
+    const done = job({ status: 'done', done_items: 4, progress: 1, filename: 'x.zip', download_url: '/api/v1/document-jobs/7/file', expires_at: '2026-05-08T08:01:00Z' })
+    const wrapper = mount(JobProgress, { props: { job: done }, global: global() })
+    await wrapper.get('[data-testid="job-download"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.get('[data-testid="document-job-7"]').attributes('data-status')).toBe('expired')
+    expect(wrapper.find('[data-testid="job-download"]').exists()).toBe(false)
+    expect(wrapper.emitted('update')?.at(-1)?.[0]).toMatchObject({ status: 'expired' })
   })
 })
 
