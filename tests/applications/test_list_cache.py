@@ -3,12 +3,10 @@ has changed — through the API or behind its back — and never to a caller it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 from demosites.applications.models import Application, AssessmentAssignment, Status
@@ -18,23 +16,9 @@ from demosites.core.config import get_settings
 from demosites.rounds.models import PhaseException
 from tests.applications import builders as b
 from tests.applications.builders import Api
+from tests.statements import counting
 
 LIST = "/api/v1/applications"
-
-
-@contextmanager
-def counting(session: Session) -> Iterator[list[str]]:
-    engine = session.get_bind().engine  # type: ignore[union-attr]
-    statements: list[str] = []
-
-    def seen(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 def stamp(session: Session) -> int:
@@ -61,9 +45,10 @@ def test_an_unchanged_page_is_served_again_without_reading_it_again(
     r, _ = _round_with_submitted(session)
     office = b.person(session, ["office"], "office")
     api.headers(office)  # log in (and commit the setup) before counting
-    with counting(session) as first:
+    engine = session.get_bind().engine  # type: ignore[union-attr]
+    with counting(engine) as first:
         one = api.get(office, LIST, params={"round_id": r.id})
-    with counting(session) as second:
+    with counting(engine) as second:
         two = api.get(office, LIST, params={"round_id": r.id})
     assert one.status_code == two.status_code == 200
     assert one.content == two.content and len(one.json()["items"]) == 3

@@ -6,16 +6,13 @@ it is given a builder here (or is covered by its own domain's query-count test).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from demosites.applications.models import AssessmentAssignment, Status
@@ -38,9 +35,11 @@ from demosites.security.models import AuditArchive
 from demosites.sites.models import Inspection, Site
 from tests import factories
 from tests.applications import builders as b
+from tests.statements import counting, no_rate_limit  # noqa: F401
 
 ROWS = 55
 SMALL, LARGE = 5, 50
+pytestmark = pytest.mark.usefixtures("no_rate_limit")
 _seq = itertools.count(1)
 
 # Lists whose statement counts are proved by their own domain's test as the data grows.
@@ -51,30 +50,6 @@ COVERED_ELSEWHERE = {
     "ledger_compliance": "tests/ledger/test_query_counts.py",
     "ledger_compliance_due": "tests/ledger/test_query_counts.py",
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Rate limits are counted in batches (core/ratelimit.py): a request that sends its batch
-    # costs a statement more. What is counted here is the endpoint's own statements.
-    from demosites.core.config import get_settings
-
-    monkeypatch.setattr(get_settings(), "rate_limit_user_per_minute", 0)
-    monkeypatch.setattr(get_settings(), "rate_limit_service_per_minute", 0)
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
 
 
 @dataclass

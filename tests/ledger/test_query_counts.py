@@ -3,44 +3,19 @@ grows (aggregates in SQL, names joined, no per-row queries)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from demosites.ledger.units import add_unit
 from tests.ledger.helpers import World, build, item_by_code, plan_from_template, today_is
+from tests.statements import counting, no_rate_limit  # noqa: F401
 
 L = "/api/v1/ledger"
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Rate limits are counted in batches (core/ratelimit.py): a request that sends its batch
-    # costs a statement more. What is counted here is the endpoint's own statements.
-    from demosites.core.config import get_settings
-
-    monkeypatch.setattr(get_settings(), "rate_limit_user_per_minute", 0)
-    monkeypatch.setattr(get_settings(), "rate_limit_service_per_minute", 0)
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
+pytestmark = pytest.mark.usefixtures("no_rate_limit")
 
 
 def _grow(

@@ -404,18 +404,6 @@ def record_exception(
     return row
 
 
-def exceptions_on(session: Session, round_ids: list[int], on: date) -> list[PhaseException]:
-    if not round_ids:
-        return []
-    return list(
-        session.exec(
-            select(PhaseException).where(
-                col(PhaseException.round_id).in_(round_ids), PhaseException.on_date == on
-            )
-        )
-    )
-
-
 def rounds_and_exceptions_on(
     session: Session, round_ids: list[int], on: date
 ) -> tuple[dict[int, Round], list[PhaseException]]:
