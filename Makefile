@@ -9,6 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: help run test install install-backend install-frontend build migrate seed serve openapi client \
+        system-pdf system-test system-browser \
         test-backend test-frontend test-e2e lint fmt worker bench clean
 
 help:
@@ -35,6 +36,17 @@ install-frontend: frontend/node_modules/.installed
 
 install: install-backend install-frontend
 
+# Debian packages, installed (as root, or with a password-less sudo) before the step that needs
+# them; otherwise the script stops and prints the apt-get command to run (scripts/ensure-system.sh).
+system-pdf:
+	scripts/ensure-system.sh pdf
+
+system-test:
+	scripts/ensure-system.sh test
+
+system-browser:
+	scripts/ensure-system.sh browser
+
 build: install-frontend
 	cd frontend && npm run build
 
@@ -50,7 +62,7 @@ serve:
 worker: install-backend
 	$(PY) -m demosites.integration.worker
 
-run: install build seed
+run: install system-pdf build seed
 	DEMO_MODE=1 $(MAKE) --no-print-directory serve
 
 openapi: install-backend
@@ -62,15 +74,14 @@ client: install-frontend
 
 test: test-backend test-frontend test-e2e
 
-test-backend: install-backend
+test-backend: install-backend system-test
 	$(VENV)/bin/pytest -p no:randomly $(PYTEST_ARGS)
 
 test-frontend: install-frontend
 	cd frontend && npm run typecheck && npm run lint && npm run test:unit
 
-test-e2e: install build
+test-e2e: install build system-browser
 	cd frontend && npm run size
-	scripts/ensure-browser.sh
 	scripts/e2e.sh
 
 lint: install

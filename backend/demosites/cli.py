@@ -25,7 +25,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
         session.commit()
     if pw:
         print("=" * 64)
-        print("演示账号 Demo accounts: office, sysadmin, secadmin, auditor, committee, approver, hefei … xuancheng,")
+        print(
+            "演示账号 Demo accounts: office, sysadmin, secadmin, auditor, committee, approver, hefei … xuancheng,"
+        )
         print("  edu, sasac, fic, cac (assessor), hf_school, wh_community, aq_village …")
         print(f"演示密码 Demo password: {pw}")
         print("=" * 64)
@@ -82,7 +84,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         seed_fixed_organizations,
     )
 
-    password = getpass.getpass("Password / 口令: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    password = (
+        getpass.getpass("Password / 口令: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    )
     with Session(get_engine()) as session:
         seed_fixed_organizations(session)
         org = get_org_by_code(session, args.org)
@@ -94,8 +98,11 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 session,
                 None,
                 UserCreate(
-                    username=args.username, display_name=args.name or args.username, password=password,
-                    organization_id=org.id or 0, roles=[args.role],
+                    username=args.username,
+                    display_name=args.name or args.username,
+                    password=password,
+                    organization_id=org.id or 0,
+                    roles=[args.role],
                 ),  # fmt: skip
                 must_change=True,
             )
@@ -118,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_openapi)
     p = sub.add_parser("verify-history", help="check the history hash chain")
     p.set_defaults(func=cmd_verify_history)
-    p = sub.add_parser("archive-audit", help="archive security audit entries past the retention period")
+    p = sub.add_parser(
+        "archive-audit", help="archive security audit entries past the retention period"
+    )
     p.add_argument("--dir", help="default var/archive")
     p.set_defaults(func=cmd_archive_audit)
     p = sub.add_parser("create-admin", help="create an administrator (password read from stdin)")

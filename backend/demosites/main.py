@@ -30,6 +30,7 @@ from demosites.core.health import router as health_router
 from demosites.core.health import test_router
 from demosites.core.inputs import RefuseNul, known_query_only
 from demosites.core.scopes import declare_scopes, document_scopes
+from demosites.documents import fonts as pdf_fonts
 from demosites.documents.jobs import sweep_expired_now
 from demosites.documents.router import router as documents_router
 from demosites.files.service import sweep_orphans_now
@@ -43,7 +44,15 @@ from demosites.sites.router import ROUTERS as sites_routers
 
 log = logging.getLogger("demosites")
 
-API_ROUTERS = [auth_router, org_router, security_router, integration.router, integration.webhooks, integration.events, ledger_router]
+API_ROUTERS = [
+    auth_router,
+    org_router,
+    security_router,
+    integration.router,
+    integration.webhooks,
+    integration.events,
+    ledger_router,
+]
 # documents first: its /applications/export.xlsx and /applicants/import-template.xlsx would
 # otherwise be taken for /applications/{id} and /applicants/{id}.
 API_ROUTERS += [documents_router]
@@ -65,7 +74,11 @@ class BodyLimit:
         s = get_settings()
         headers = dict(scope.get("headers") or [])
         ctype = headers.get(b"content-type", b"").decode("latin-1")
-        limit = s.max_upload_bytes + 1024 * 1024 if ctype.startswith("multipart/") else s.max_json_body_bytes
+        limit = (
+            s.max_upload_bytes + 1024 * 1024
+            if ctype.startswith("multipart/")
+            else s.max_json_body_bytes
+        )
         declared = headers.get(b"content-length")
         too_big = problem(
             413, "payload_too_large", "Payload too large / 内容超过大小限制",
@@ -102,6 +115,14 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     sweep_orphans_now()
     # Finished document jobs keep their files only DOCUMENT_JOB_RETENTION_DAYS days.
     sweep_expired_now()
+    # Say at start-up, where the operator looks, what a PDF download would otherwise refuse.
+    missing = pdf_fonts.missing_packages()
+    if missing:
+        logging.getLogger("demosites").warning(
+            "PDF documents are refused (503 pdf_fonts_missing) until these Debian packages are "
+            "installed: %s — run scripts/ensure-system.sh pdf as root, then restart",
+            " ".join(missing),
+        )
     yield
 
 

@@ -6,7 +6,6 @@ waiters' 30-second busy timeouts broke the jam with 503s.)"""
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,18 +29,19 @@ def test_120_simultaneous_requests_are_all_answered_without_a_jam(
         limits = httpx.Limits(max_connections=CALLERS, max_keepalive_connections=CALLERS)
         with server.client(timeout=60, limits=limits) as c:
 
-            def one(n: int) -> tuple[int, float]:
+            def one(n: int) -> int:
                 start.wait()
-                t0 = time.monotonic()
                 path = f"/api/v1/applications/{setup.app_ids[n % 3]}" if n % 2 else "/api/v1/rounds"
-                r = c.get(path, headers=setup.headers)
-                return r.status_code, time.monotonic() - t0
+                try:
+                    return c.get(path, headers=setup.headers).status_code
+                except httpx.TimeoutException:
+                    return 0  # unanswered within the client's 60 s: the jam
 
             with ThreadPoolExecutor(CALLERS) as pool:
                 answers = list(pool.map(one, range(CALLERS)))
     finally:
         server.stop()
-    codes = sorted({code for code, _ in answers})
-    slowest = max(took for _, took in answers)
-    assert codes == [200], answers
-    assert slowest < 20, slowest
+    # The jam ended only when the waiters' 30-second busy timeouts broke it with 503s (or not at
+    # all): every request answered 200 is the proof that none waited for it, no stopwatch needed.
+    codes = sorted(set(answers))
+    assert codes == [200], {code: answers.count(code) for code in codes}

@@ -96,8 +96,12 @@ def token(
     otp: Annotated[
         str, Form(max_length=32, description="Second step: authenticator or recovery code")
     ] = "",
-    client_id: Annotated[str, Form(max_length=64, description="client_credentials: the service account")] = "",
-    client_secret: Annotated[str, Form(max_length=128, description="client_credentials: its secret")] = "",
+    client_id: Annotated[
+        str, Form(max_length=64, description="client_credentials: the service account")
+    ] = "",
+    client_secret: Annotated[
+        str, Form(max_length=128, description="client_credentials: its secret")
+    ] = "",
 ) -> TokenResponse:
     """Scripts and provincial systems send the returned token as `Authorization: Bearer`.
 

@@ -49,7 +49,11 @@ class Forbidden(DomainError):
 
 
 class Unauthenticated(DomainError):
-    status, code, title = 401, "unauthenticated", "Not logged in or session expired / 未登录或登录已失效"
+    status, code, title = (
+        401,
+        "unauthenticated",
+        "Not logged in or session expired / 未登录或登录已失效",
+    )
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail, **extra)
@@ -85,7 +89,11 @@ class TooManyRequests(DomainError):
 
 
 class ServiceUnavailable(DomainError):
-    status, code, title = 503, "service_unavailable", "Service temporarily unavailable / 服务暂不可用"
+    status, code, title = (
+        503,
+        "service_unavailable",
+        "Service temporarily unavailable / 服务暂不可用",
+    )
 
 
 class FieldError(BaseModel):
@@ -200,7 +208,9 @@ def install_error_handlers(app: FastAPI) -> None:
             413: "payload_too_large",
             429: "too_many_requests",
         }
-        code = codes.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"))
+        code = codes.get(
+            exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        )
         title = _TITLES.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))

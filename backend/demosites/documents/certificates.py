@@ -23,6 +23,7 @@ from demosites.documents.render import (
     esc,
     html_documents_to_pdf,
     html_to_pdf,
+    require_pdf_fonts,
 )
 from demosites.documents.schemas import CertificatesBatchRequest
 from demosites.sites import repository as sites_repo
@@ -132,6 +133,7 @@ def batch_ids(session: Session, actor: Actor, body: CertificatesBatchRequest) ->
 
 def start_batch(session: Session, actor: Actor, body: CertificatesBatchRequest) -> DocumentJob:
     ids = batch_ids(session, actor, body)
+    require_pdf_fonts()  # refused now, not as a failed job later
     return jobs.start(session, actor, JobKind.certificates, {"site_ids": ids}, total=len(ids))
 
 

@@ -63,3 +63,27 @@ def cell_error(row: int, column: str, message: str) -> dict[str, Any]:
 
 class SiteDelisted(Conflict):
     code, title = "site_delisted", "A delisted site gets no certificate / 已摘牌的示范点不出具证书"
+
+
+class PdfFontsMissing(DomainError):
+    """The server cannot print Chinese PDFs (no CJK font or no HarfBuzz subsetter): refusing is
+    better than a file of empty boxes or of text nobody can copy. The operator installs the
+    packages named in `missing_packages` (`scripts/ensure-system.sh pdf`) and restarts."""
+
+    status, code, title = (
+        503,
+        "pdf_fonts_missing",
+        "The server cannot produce PDF documents yet: a system package is missing / "
+        "服务器暂无法生成 PDF 文档：缺少系统组件",
+    )
+
+    def __init__(self, missing: list[str]) -> None:
+        names = " ".join(missing)
+        super().__init__(
+            f"Install {names} on the server (apt-get install -y {names}, or scripts/"
+            f"ensure-system.sh pdf) and restart it; Word documents are still available / "
+            f"请在服务器上安装 {names}（apt-get install -y {names}，或运行 scripts/ensure-system.sh pdf）"
+            f"后重启服务；Word 版本仍可下载",
+            missing_packages=missing,
+        )
+        self.headers["Retry-After"] = "3600"

@@ -36,6 +36,7 @@ from demosites.documents.render import (
     font,
     html_to_pdf,
     para,
+    require_pdf_fonts,
 )
 from demosites.documents.schemas import FormsBatchRequest
 from demosites.rounds.models import Round
@@ -296,6 +297,8 @@ def start_batch(session: Session, actor: Actor, body: FormsBatchRequest) -> Docu
     """Checks the batch now (unreadable id → 404, too many → 422) and starts its job."""
     filters = {name: getattr(body, name) for name in FILTERS}
     ids = batch_ids(session, actor, body.application_ids, filters)
+    if "pdf" in body.formats:
+        require_pdf_fonts()  # refused now, not as a failed job later
     params = {"application_ids": ids, "formats": list(body.formats)}
     return jobs.start(session, actor, JobKind.forms, params, total=len(ids))
 

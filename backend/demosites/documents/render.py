@@ -13,6 +13,9 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from demosites.documents import fonts
+from demosites.documents.errors import PdfFontsMissing
+
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
@@ -40,8 +43,17 @@ def esc(text: str | None) -> str:
     return html.escape(text or "").replace("\n", "<br>")
 
 
+def require_pdf_fonts() -> None:
+    """Refuses (503 `pdf_fonts_missing`, naming the packages) on a machine that would print
+    empty boxes or unextractable text instead of Chinese (see documents/fonts.py)."""
+    missing = fonts.missing_packages()
+    if missing:
+        raise PdfFontsMissing(missing)
+
+
 def html_to_pdf(document: str) -> bytes:
     """Renders HTML to PDF. Only data: URLs load (no file or network access from user text)."""
+    require_pdf_fonts()
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
@@ -54,6 +66,7 @@ def html_to_pdf(document: str) -> bytes:
 
 def html_documents_to_pdf(documents: list[str], progress: Callable[[int, int], None]) -> bytes:
     """Lays out each HTML document (reporting progress) and writes their pages as one PDF."""
+    require_pdf_fonts()
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 

@@ -30,6 +30,7 @@ from demosites.documents.errors import (
     JobNotFound,
     JobNotReady,
     NothingToExport,
+    PdfFontsMissing,
     SiteDelisted,
     TooManyItems,
 )
@@ -93,7 +94,10 @@ def application_form_docx(session: SessionDep, actor: ActorDep, application_id: 
     operation_id="application_form_pdf",
     summary="The 申报审批表 of an application as a printable A4 PDF (CJK font embedded)",
     response_class=Response,
-    responses={**binary(PDF, "A PDF document"), **responses(*_common, ApplicationNotFound)},
+    responses={
+        **binary(PDF, "A PDF document"),
+        **responses(*_common, ApplicationNotFound, PdfFontsMissing),
+    },
     openapi_extra=scope("applications:read"),
 )
 def application_form_pdf(session: SessionDep, actor: ActorDep, application_id: Id) -> Response:
@@ -106,7 +110,9 @@ def application_form_pdf(session: SessionDep, actor: ActorDep, application_id: I
     summary="Start a zip of many 申报审批表 (Word and/or PDF) as a background job; poll the job",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DocumentJobRead,
-    responses=responses(*_common, ApplicationNotFound, NothingToExport, TooManyItems),
+    responses=responses(
+        *_common, ApplicationNotFound, NothingToExport, TooManyItems, PdfFontsMissing
+    ),
     openapi_extra=scope("applications:read"),
 )
 def start_forms_batch(
@@ -214,7 +220,10 @@ City = Annotated[str | None, Query(max_length=16, pattern=r"^[^\x00]*$")]
     operation_id="site_certificate_pdf",
     summary="The certificate (证书) of a site as PDF, with a QR code to the public plaque check",
     response_class=Response,
-    responses={**binary(PDF, "A PDF document"), **responses(*_common, SiteNotFound, SiteDelisted)},
+    responses={
+        **binary(PDF, "A PDF document"),
+        **responses(*_common, SiteNotFound, SiteDelisted, PdfFontsMissing),
+    },
     openapi_extra=scope("sites:read"),
 )
 def site_certificate_pdf(session: SessionDep, actor: ActorDep, site_id: Id) -> Response:
@@ -227,7 +236,9 @@ def site_certificate_pdf(session: SessionDep, actor: ActorDep, site_id: Id) -> R
     summary="Start one PDF of many sites' certificates as a background job; poll the job",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DocumentJobRead,
-    responses=responses(*_common, SiteNotFound, SiteDelisted, NothingToExport, TooManyItems),
+    responses=responses(
+        *_common, SiteNotFound, SiteDelisted, NothingToExport, TooManyItems, PdfFontsMissing
+    ),
     openapi_extra=scope("sites:read"),
 )
 def start_certificates_batch(

@@ -5,7 +5,10 @@ from demosites.core.scopes import InsufficientScope  # noqa: E402,F401  (re-expo
 
 
 class InvalidClient(Unauthenticated):
-    code, title = "invalid_client", "Unknown or revoked client, or wrong secret / 客户端不存在、已吊销或密钥错误"
+    code, title = (
+        "invalid_client",
+        "Unknown or revoked client, or wrong secret / 客户端不存在、已吊销或密钥错误",
+    )
 
 
 class UnsafeWebhookUrl(ValidationFailed):

@@ -65,7 +65,9 @@ def create_service_account(
     account, secret = service.create_service_account(
         session, actor, body.name, body.organization_id, body.scopes, body.roles
     )
-    return ServiceAccountCreated(account=ServiceAccountRead.model_validate(account), client_secret=secret)
+    return ServiceAccountCreated(
+        account=ServiceAccountRead.model_validate(account), client_secret=secret
+    )
 
 
 @router.get(
@@ -104,7 +106,9 @@ def set_scopes(
     session: SessionDep,
     actor: SecadminDep,
 ) -> ServiceAccountRead:
-    return ServiceAccountRead.model_validate(service.update_scopes(session, actor, account_id, body.scopes))
+    return ServiceAccountRead.model_validate(
+        service.update_scopes(session, actor, account_id, body.scopes)
+    )
 
 
 @router.post(
@@ -114,7 +118,9 @@ def set_scopes(
     response_model=ServiceAccountRead,
     responses=responses(*_common, ServiceAccountNotFound, ValidationFailed),
 )
-def revoke_service_account(account_id: ObjectId, session: SessionDep, actor: AccountAdminDep) -> ServiceAccountRead:
+def revoke_service_account(
+    account_id: ObjectId, session: SessionDep, actor: AccountAdminDep
+) -> ServiceAccountRead:
     return ServiceAccountRead.model_validate(service.revoke(session, actor, account_id))
 
 
@@ -163,9 +169,15 @@ def remove_allowed_host(host_id: ObjectId, session: SessionDep, actor: SecadminD
     response_model=SubscriptionCreated,
     responses=responses(*_common, UnsafeWebhookUrl, ServiceAccountNotFound, ValidationFailed),
 )
-def create_webhook(body: SubscriptionCreate, session: SessionDep, actor: ActorDep) -> SubscriptionCreated:
-    sub = service.create_subscription(session, actor, body.service_account_id, str(body.url), body.events)
-    return SubscriptionCreated(**SubscriptionRead.model_validate(sub).model_dump(), secret=sub.secret)
+def create_webhook(
+    body: SubscriptionCreate, session: SessionDep, actor: ActorDep
+) -> SubscriptionCreated:
+    sub = service.create_subscription(
+        session, actor, body.service_account_id, str(body.url), body.events
+    )
+    return SubscriptionCreated(
+        **SubscriptionRead.model_validate(sub).model_dump(), secret=sub.secret
+    )
 
 
 @webhooks.get(
@@ -205,7 +217,9 @@ def delete_webhook(webhook_id: ObjectId, session: SessionDep, actor: ActorDep) -
     response_model=DeliveryPage,
     responses=responses(*_common, SubscriptionNotFound, ValidationFailed),
 )
-def list_deliveries(webhook_id: ObjectId, session: SessionDep, actor: ActorDep, page: PageDep) -> DeliveryPage:
+def list_deliveries(
+    webhook_id: ObjectId, session: SessionDep, actor: ActorDep, page: PageDep
+) -> DeliveryPage:
     rows, total = service.deliveries_of(session, actor, webhook_id, page.limit, page.offset)
     return DeliveryPage(
         items=[
@@ -231,7 +245,9 @@ def list_deliveries(webhook_id: ObjectId, session: SessionDep, actor: ActorDep, 
     response_model=DeliveryRead,
     responses=responses(*_common, DeliveryNotFound, SubscriptionNotFound, ValidationFailed),
 )
-def replay_delivery(delivery_id: ObjectId, session: SessionDep, actor: AccountAdminDep) -> DeliveryRead:
+def replay_delivery(
+    delivery_id: ObjectId, session: SessionDep, actor: AccountAdminDep
+) -> DeliveryRead:
     d = service.replay(session, actor, delivery_id)
     return DeliveryRead(
         id=d.id or 0, event_id=d.event_id, status=d.status, attempts=d.attempts,

@@ -104,7 +104,9 @@ class DeliveryPage(BaseModel):
 class AllowedHostCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    host: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.\-:\[\]]+$", examples=["127.0.0.1"])
+    host: str = Field(
+        min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.\-:\[\]]+$", examples=["127.0.0.1"]
+    )
 
 
 class AllowedHostRead(BaseModel):
@@ -138,4 +140,6 @@ class EventRead(BaseModel):
 
 class EventPage(BaseModel):
     items: list[EventRead]
-    next_after: int = Field(description="Pass as `after` to continue; equals `after` when nothing new")
+    next_after: int = Field(
+        description="Pass as `after` to continue; equals `after` when nothing new"
+    )

@@ -46,7 +46,12 @@ def _check_scopes(scopes: list[str]) -> list[str]:
 
 
 def create_service_account(
-    session: Session, actor: Actor, name: str, organization_id: int, scopes: list[str], roles: list[str]
+    session: Session,
+    actor: Actor,
+    name: str,
+    organization_id: int,
+    scopes: list[str],
+    roles: list[str],
 ) -> tuple[ServiceAccount, str]:
     """Returns the account and its secret, shown once (only a hash is kept)."""
     if session.get(Organization, organization_id) is None:
@@ -81,7 +86,9 @@ def _account(session: Session, account_id: int) -> ServiceAccount:
     return account
 
 
-def update_scopes(session: Session, actor: Actor, account_id: int, scopes: list[str]) -> ServiceAccount:
+def update_scopes(
+    session: Session, actor: Actor, account_id: int, scopes: list[str]
+) -> ServiceAccount:
     account = _account(session, account_id)
     before = account.scopes
     account.scopes = _check_scopes(scopes)
@@ -105,9 +112,13 @@ def revoke(session: Session, actor: Actor, account_id: int) -> ServiceAccount:
     return account
 
 
-def issue_token(session: Session, client_id: str, client_secret: str) -> tuple[str, int, ServiceAccount]:
+def issue_token(
+    session: Session, client_id: str, client_secret: str
+) -> tuple[str, int, ServiceAccount]:
     """client_credentials grant: a short-lived JWT carrying the account's scopes."""
-    account = session.exec(select(ServiceAccount).where(ServiceAccount.client_id == client_id)).first()
+    account = session.exec(
+        select(ServiceAccount).where(ServiceAccount.client_id == client_id)
+    ).first()
     ok = verify_password(client_secret, account.secret_hash if account else None)
     if not ok or account is None or account.revoked_at is not None:
         raise InvalidClient()
@@ -191,7 +202,9 @@ def create_subscription(
     return sub
 
 
-def list_subscriptions(session: Session, actor: Actor, account_id: int | None) -> list[WebhookSubscription]:
+def list_subscriptions(
+    session: Session, actor: Actor, account_id: int | None
+) -> list[WebhookSubscription]:
     _check_webhook_manager(actor)
     stmt = select(WebhookSubscription).order_by(col(WebhookSubscription.id))
     if actor.kind == "service":
@@ -204,7 +217,9 @@ def list_subscriptions(session: Session, actor: Actor, account_id: int | None) -
 def get_subscription(session: Session, actor: Actor, sub_id: int) -> WebhookSubscription:
     _check_webhook_manager(actor)
     sub = session.get(WebhookSubscription, sub_id)
-    if sub is None or (actor.kind == "service" and sub.service_account_id != actor.service_account_id):
+    if sub is None or (
+        actor.kind == "service" and sub.service_account_id != actor.service_account_id
+    ):
         raise SubscriptionNotFound()
     return sub
 
@@ -223,7 +238,9 @@ def deliveries_of(
     get_subscription(session, actor, sub_id)
     base = select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub_id)
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    rows = list(session.exec(base.order_by(col(WebhookDelivery.id).desc()).limit(limit).offset(offset)))
+    rows = list(
+        session.exec(base.order_by(col(WebhookDelivery.id).desc()).limit(limit).offset(offset))
+    )
     attempts: dict[int, list[DeliveryAttempt]] = {r.id or 0: [] for r in rows}
     if rows:
         for a in session.exec(
@@ -296,4 +313,3 @@ def poll_events(session: Session, actor: Actor, after: int, limit: int) -> list[
     if not sees_everything(session, actor):
         stmt = stmt.where(col(OutboxEvent.audience).contains(f",{actor.organization_id},"))
     return list(session.exec(stmt.order_by(col(OutboxEvent.id)).limit(limit)))
-

@@ -23,7 +23,11 @@ def header_value(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify(
-    secret: str, header: str, body: bytes, tolerance: int = DEFAULT_TOLERANCE, now: float | None = None
+    secret: str,
+    header: str,
+    body: bytes,
+    tolerance: int = DEFAULT_TOLERANCE,
+    now: float | None = None,
 ) -> bool:
     """True when `header` signs `body` with `secret` and is no older than `tolerance` seconds."""
     try:

@@ -113,7 +113,8 @@ def claim(session: Session, limit: int = 20) -> list[int]:
         .where(
             WebhookDelivery.status == "pending",
             WebhookDelivery.next_attempt_at <= now,
-            (col(WebhookDelivery.locked_until).is_(None)) | (col(WebhookDelivery.locked_until) < now),
+            (col(WebhookDelivery.locked_until).is_(None))
+            | (col(WebhookDelivery.locked_until) < now),
             ~blocked,
         )
         .order_by(col(WebhookDelivery.event_id))
@@ -230,7 +231,9 @@ def pending_count() -> int:
     with Session(get_engine()) as session:
         return int(
             session.exec(
-                select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == "pending")
+                select(func.count())
+                .select_from(WebhookDelivery)
+                .where(WebhookDelivery.status == "pending")
             ).one()
         )
 

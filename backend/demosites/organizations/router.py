@@ -30,7 +30,9 @@ router = APIRouter(prefix="/api/v1", tags=["organizations"])
 SysadminDep = Annotated[Actor, Depends(require_roles("sysadmin"))]
 UserListDep = Annotated[Actor, Depends(require_roles("sysadmin", "secadmin"))]
 ContactDep = Annotated[Actor, Depends(require_roles("sysadmin", "office"))]
-ReaderDep = Annotated[Actor, Depends(require_roles("sysadmin", "secadmin", "office", "recommender"))]
+ReaderDep = Annotated[
+    Actor, Depends(require_roles("sysadmin", "secadmin", "office", "recommender"))
+]
 _common = (Unauthenticated, Forbidden)
 
 
@@ -60,7 +62,9 @@ def list_organizations(
     response_model=OrganizationRead,
     responses=responses(*_common, DuplicateCode, UnknownCity, ValidationFailed),
 )
-def create_organization(body: OrganizationCreate, session: SessionDep, actor: SysadminDep) -> OrganizationRead:
+def create_organization(
+    body: OrganizationCreate, session: SessionDep, actor: SysadminDep
+) -> OrganizationRead:
     return OrganizationRead.model_validate(service.create_organization(session, actor, body))
 
 
@@ -88,7 +92,9 @@ def list_users(
     summary="Create a user with business roles (sysadmin); must change the password at first login",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=responses(*_common, DuplicateCode, OrganizationNotFound, WeakPassword, ValidationFailed),
+    responses=responses(
+        *_common, DuplicateCode, OrganizationNotFound, WeakPassword, ValidationFailed
+    ),
 )
 def create_user(body: UserCreate, session: SessionDep, actor: SysadminDep) -> UserRead:
     user = service.create_user(session, actor, body)
@@ -103,6 +109,9 @@ def create_user(body: UserCreate, session: SessionDep, actor: SysadminDep) -> Us
     responses=responses(*_common, UserNotFound, ValidationFailed),
 )
 def get_user_contact(
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep, actor: ContactDep
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    session: SessionDep,
+    actor: ContactDep,
 ) -> UserContact:
     return service.user_contact(session, actor, user_id, client_ip(request))

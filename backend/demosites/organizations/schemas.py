@@ -37,7 +37,9 @@ class OrganizationRead(BaseModel):
 class OrganizationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9_\-]+$", examples=["hefei_school_1"])
+    code: str = Field(
+        min_length=2, max_length=64, pattern=r"^[a-z0-9_\-]+$", examples=["hefei_school_1"]
+    )
     name: str = Field(min_length=2, max_length=200, examples=["合肥市第一中学"])
     kind: OrgKind = Field(examples=["applicant_unit"])
     city: City | None = Field(default=None, examples=["合肥"])
@@ -60,7 +62,9 @@ class UserRead(BaseModel):
     is_active: bool
     created_at: datetime
     phone_masked: str | None = Field(
-        default=None, examples=["138****1234"], description="GET /users/{id}/contact shows it whole (audited)"
+        default=None,
+        examples=["138****1234"],
+        description="GET /users/{id}/contact shows it whole (audited)",
     )
 
 
@@ -76,7 +80,9 @@ class UserContact(BaseModel):
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["hefei_li"])
+    username: str = Field(
+        min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["hefei_li"]
+    )
     display_name: str = Field(min_length=1, max_length=100, examples=["李明"])
     password: str = Field(
         min_length=1,
@@ -91,7 +97,9 @@ class UserCreate(BaseModel):
         examples=[["recommender"]],
         description="Business roles; administrator roles are granted by the secadmin (PUT /security/users/{id}/roles)",
     )
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9\- ]{4,30}$", examples=["13812341234"])
+    phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9][0-9\- ]{4,30}$", examples=["13812341234"]
+    )
 
 
 class UserPage(BaseModel):

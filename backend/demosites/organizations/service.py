@@ -128,7 +128,9 @@ def read_user(session: Session, user: User) -> UserRead:
     return user_read(user, roles, org.name if org else "")
 
 
-def create_user(session: Session, actor: Actor | None, data: UserCreate, must_change: bool = True) -> User:
+def create_user(
+    session: Session, actor: Actor | None, data: UserCreate, must_change: bool = True
+) -> User:
     """A new account; `actor` None for seeding. Its password passes the policy (口令复杂度)."""
     duties.check_creation(actor, [str(r) for r in data.roles])
     if session.get(Organization, data.organization_id) is None:
@@ -167,7 +169,9 @@ def user_contact(session: Session, actor: Actor, user_id: int, ip: str | None) -
         session, SecurityEvent.personal_data_view, actor, object_id=user.id,
         object_label=user.username, ip=ip, fields=["phone"],
     )  # fmt: skip
-    return UserContact(id=user.id or 0, username=user.username, display_name=user.display_name, phone=user.phone)
+    return UserContact(
+        id=user.id or 0, username=user.username, display_name=user.display_name, phone=user.phone
+    )
 
 
 def list_users(

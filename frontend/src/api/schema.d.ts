@@ -12000,6 +12000,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: pdf_fonts_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     start_forms_batch: {
@@ -12083,6 +12092,15 @@ export interface operations {
             };
             /** @description problem+json; code: rate_limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: pdf_fonts_missing */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12492,6 +12510,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: pdf_fonts_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     start_certificates_batch: {
@@ -12575,6 +12602,15 @@ export interface operations {
             };
             /** @description problem+json; code: rate_limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: pdf_fonts_missing */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
