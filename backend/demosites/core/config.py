@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Days a finished document job's file is kept; then the sweep deletes it (the job: expired).
     document_job_retention_days: int = Field(default=7, ge=1, le=3650)
     public_base_url: str = "http://127.0.0.1:8000"
+    # Tries of a request's unit of work when the database rolls it back as a deadlock or a
+    # serialisation failure (core/retry.py); after the last, 503 retry_later.
+    database_retry_attempts: int = Field(default=3, ge=1, le=10)
 
     @field_validator("database_url", mode="before")
     @classmethod
