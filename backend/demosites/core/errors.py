@@ -323,6 +323,21 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(500, "internal_error", "Internal error / 服务器内部错误")
 
 
+_SERVICE_UNAVAILABLE: dict[str, Any] = {
+    "description": (
+        "problem+json; code: retry_later (the request lost a race in the database or ran out of "
+        "time there; nothing was applied: send it again after Retry-After), service_unavailable "
+        "(the database does not answer)"
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before sending the request again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
 def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     """Errors are served as application/problem+json: say so in the document, for every 4xx/5xx
     (FastAPI files `responses=` models and its own 422 under application/json)."""
@@ -336,6 +351,9 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             if "requestBody" in op and "413" not in responses_:
                 # Any body over the limit is refused before the route runs (main.BodyLimit).
                 responses_["413"] = {"description": "problem+json; code: payload_too_large"}
+            if "503" not in responses_:
+                # Any request may lose a race in the database or find it gone (database_problem).
+                responses_["503"] = dict(_SERVICE_UNAVAILABLE)
             for status, resp in op.get("responses", {}).items():
                 if str(status)[0] not in "45":
                     continue

@@ -6323,6 +6323,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     auth_login: {
@@ -6377,6 +6388,17 @@ export interface operations {
             /** @description problem+json; code: too_many_attempts */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6443,6 +6465,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     auth_logout: {
@@ -6488,6 +6521,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     me: {
@@ -6520,6 +6564,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6584,6 +6639,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6668,6 +6734,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_users: {
@@ -6725,6 +6802,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6818,6 +6906,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_user_contact: {
@@ -6885,6 +6984,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_my_security: {
@@ -6917,6 +7027,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6999,6 +7120,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     start_my_totp: {
@@ -7040,6 +7172,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7124,6 +7267,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     disable_my_totp: {
@@ -7194,6 +7348,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7287,6 +7452,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_my_sessions: {
@@ -7328,6 +7504,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7399,6 +7586,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_security_policy: {
@@ -7440,6 +7638,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7515,6 +7724,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_users_security: {
@@ -7573,6 +7793,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7640,6 +7871,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7726,6 +7968,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     unlock_user: {
@@ -7787,6 +8040,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7860,6 +8124,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     reset_user_password: {
@@ -7927,6 +8202,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     reset_user_mfa: {
@@ -7988,6 +8274,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8074,6 +8371,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_user_sessions: {
@@ -8141,6 +8449,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     end_user_session: {
@@ -8200,6 +8519,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8273,6 +8603,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_login_log: {
@@ -8333,6 +8674,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8407,6 +8759,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_security_audit: {
@@ -8474,6 +8837,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     verify_audit_chain: {
@@ -8515,6 +8889,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8582,6 +8967,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_service_accounts: {
@@ -8623,6 +9019,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8707,6 +9114,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_known_scopes: {
@@ -8748,6 +9166,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8835,6 +9264,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     revoke_service_account: {
@@ -8903,6 +9343,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_allowed_webhook_hosts: {
@@ -8944,6 +9395,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9019,6 +9481,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     remove_allowed_webhook_host: {
@@ -9085,6 +9558,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_webhooks: {
@@ -9137,6 +9621,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9221,6 +9716,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_webhook: {
@@ -9281,6 +9787,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9360,6 +9877,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     replay_webhook_delivery: {
@@ -9428,6 +9956,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     poll_events: {
@@ -9482,6 +10021,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9556,6 +10106,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9643,6 +10204,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_ledger_unit: {
@@ -9704,6 +10276,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9790,6 +10373,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_ledger_templates: {
@@ -9840,6 +10434,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9907,6 +10512,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9981,6 +10597,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10077,6 +10704,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_ledger_plan: {
@@ -10138,6 +10776,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10218,6 +10867,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10307,6 +10967,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_ledger_section: {
@@ -10366,6 +11037,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10446,6 +11128,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10535,6 +11228,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_ledger_item: {
@@ -10603,6 +11307,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10689,6 +11404,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_ledger_import_template: {
@@ -10750,6 +11476,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10839,6 +11576,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_ledger_entries: {
@@ -10909,6 +11657,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10987,6 +11746,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_ledger_entry: {
@@ -11054,6 +11824,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_ledger_entry: {
@@ -11113,6 +11894,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11199,6 +11991,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_ledger_attachments: {
@@ -11260,6 +12063,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11349,6 +12163,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_ledger_attachment: {
@@ -11415,6 +12240,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11502,6 +12338,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ledger_compliance_rollup: {
@@ -11571,6 +12418,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11653,6 +12511,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ledger_compliance_grid: {
@@ -11724,6 +12593,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ledger_compliance_trend: {
@@ -11788,6 +12668,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11866,6 +12757,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     application_form_docx: {
@@ -11933,6 +12835,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     application_form_pdf: {
@@ -11994,6 +12907,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12090,6 +13014,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_applications: {
@@ -12148,6 +13083,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12221,6 +13167,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_candidates: {
@@ -12288,6 +13245,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     applicant_import_template: {
@@ -12338,6 +13306,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12416,6 +13395,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     site_certificate_pdf: {
@@ -12486,6 +13476,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12582,6 +13583,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_sites: {
@@ -12639,6 +13651,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12707,6 +13730,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_rectifications: {
@@ -12761,6 +13795,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12846,6 +13891,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_document_jobs: {
@@ -12903,6 +13959,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12970,6 +14037,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13063,6 +14141,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_rounds: {
@@ -13118,6 +14207,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13205,6 +14305,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_round: {
@@ -13266,6 +14377,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13364,6 +14486,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_quotas: {
@@ -13425,6 +14558,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13517,6 +14661,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13625,6 +14780,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     round_history: {
@@ -13692,6 +14858,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_phase_exceptions: {
@@ -13753,6 +14930,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13842,6 +15030,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_meetings: {
@@ -13903,6 +15102,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13992,6 +15202,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     round_stats: {
@@ -14059,6 +15280,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_applicants: {
@@ -14119,6 +15351,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14206,6 +15449,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_applicant: {
@@ -14267,6 +15521,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14342,6 +15607,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_applications: {
@@ -14404,6 +15680,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14494,6 +15781,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14599,6 +15897,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_application: {
@@ -14660,6 +15969,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14761,6 +16081,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14870,6 +16201,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     application_history: {
@@ -14931,6 +16273,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15038,6 +16391,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_assessors: {
@@ -15113,6 +16477,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_materials: {
@@ -15174,6 +16549,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15272,6 +16658,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_material: {
@@ -15338,6 +16735,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15411,6 +16819,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     site_reminders: {
@@ -15463,6 +16882,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15530,6 +16960,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15639,6 +17080,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     site_history: {
@@ -15700,6 +17152,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15772,6 +17235,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15870,6 +17344,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_rectifications: {
@@ -15931,6 +17416,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15999,6 +17495,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16098,6 +17605,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_rectification_evidence: {
@@ -16171,6 +17689,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_publicity: {
@@ -16232,6 +17761,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16321,6 +17861,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_inspections: {
@@ -16381,6 +17932,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16462,6 +18024,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16557,6 +18130,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_public_notice: {
@@ -16618,6 +18202,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16716,6 +18311,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_public_notice: {
@@ -16808,6 +18414,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_objections: {
@@ -16871,6 +18488,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16969,6 +18597,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     public_list_sites: {
@@ -17006,6 +18645,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     public_list_rounds: {
@@ -17029,6 +18679,17 @@ export interface operations {
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17075,6 +18736,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     public_list_notices: {
@@ -17098,6 +18770,17 @@ export interface operations {
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17169,6 +18852,17 @@ export interface operations {
             /** @description problem+json; code: objection_rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
