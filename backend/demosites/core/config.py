@@ -55,6 +55,23 @@ class Settings(BaseSettings):
     # Tries of a request's unit of work when the database rolls it back as a deadlock or a
     # serialisation failure (core/retry.py); after the last, 503 retry_later.
     database_retry_attempts: int = Field(default=3, ge=1, le=10)
+    # PostgreSQL time limits (core/db.make_engine; README "Settings"). Seconds; 0 turns one off.
+    # Kept by the server, set once per new connection (DATABASE_SESSION_TIMEOUTS):
+    database_statement_timeout_seconds: float = Field(default=30, ge=0, le=24 * 3600)
+    database_lock_timeout_seconds: float = Field(default=10, ge=0, le=24 * 3600)
+    database_idle_in_transaction_timeout_seconds: float = Field(default=120, ge=0, le=24 * 3600)
+    # Off behind a pooler in transaction mode (PgBouncer): set the three on the role instead.
+    database_session_timeouts: bool = True
+    # Kept by the client (libpq connection parameters): a silent network ends a connection.
+    database_connect_timeout_seconds: int = Field(default=3, ge=1, le=300)
+    database_tcp_user_timeout_seconds: float = Field(default=10, ge=0, le=3600)
+    database_keepalives_idle_seconds: int = Field(default=10, ge=1, le=7200)
+    database_keepalives_interval_seconds: int = Field(default=3, ge=1, le=600)
+    database_keepalives_count: int = Field(default=3, ge=1, le=100)
+    # The longest the app waits for any one answer of the database (a statement, COMMIT, the
+    # pool's ping) before it drops the connection as dead: a server or pooler that accepts bytes
+    # but never answers. Must exceed the statement timeout; off when that is off.
+    database_answer_timeout_seconds: float = Field(default=40, ge=0, le=24 * 3600)
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -75,11 +92,27 @@ class Settings(BaseSettings):
             self.secret_key = _load_or_create_secret()
         if self.environment == "production" and (self.demo_mode or self.allow_clock_override):
             raise ValueError("demo mode and clock override are refused in production settings")
+        answer, statement = (
+            self.database_answer_timeout_seconds,
+            self.database_statement_timeout_seconds,
+        )
+        if answer and statement and answer <= statement:
+            raise ValueError(
+                "DATABASE_ANSWER_TIMEOUT_SECONDS must exceed DATABASE_STATEMENT_TIMEOUT_SECONDS: "
+                "the app would drop connections the server still works on / 客户端等待时间须长于语句超时"
+            )
         return self
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def database_answer_deadline(self) -> float | None:
+        """Seconds the client waits for one answer, or None (no statement timeout: no deadline)."""
+        if not self.database_statement_timeout_seconds:
+            return None
+        return self.database_answer_timeout_seconds or None
 
     @property
     def max_upload_bytes(self) -> int:
