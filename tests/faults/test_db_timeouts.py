@@ -1,15 +1,18 @@
 """PostgreSQL time limits: every connection carries statement, lock and idle-in-transaction
 timeouts (set by the app, not by the server's defaults), TCP keepalives and a user timeout; a
 statement or lock wait past its limit answers 503 retry_later; and a database that goes silent —
-a proxy that keeps the connections open and forwards nothing — makes the client drop the
-connection after its answer deadline instead of waiting forever."""
+a proxy that keeps the connections open and forwards nothing — makes /healthz and ordinary
+requests answer 503 within seconds instead of never."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
@@ -17,15 +20,18 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from demosites.auth.deps import SessionDep
 from demosites.core import db as core_db
+from demosites.core import health
 from demosites.core.config import Settings, get_settings
 from demosites.core.dbfailures import DbFailure, classify
 from demosites.core.retry import RetryRoute
 from demosites.main import create_app
-from tests.conftest import make_client
-from tests.faults.live import PgProxy
+from tests import factories as f
+from tests.conftest import assert_problem, make_client
+from tests.faults.live import LiveServer, PgProxy
 
 GENEROUS = 60  # seconds: a bound on waiting for an answer, not a measure of how fast it comes
 
@@ -200,4 +206,77 @@ def test_the_client_drops_a_connection_whose_server_never_answers(
         assert error.connection_invalidated and classify(error) is DbFailure.connection_lost
     finally:
         engine.dispose()
+        proxy.close()
+
+
+def test_healthz_answers_503_within_its_own_timeout_whatever_the_connection_does(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No answer deadline on the connection: only the health check's own bound can answer.
+    monkeypatch.setattr(get_settings(), "database_answer_timeout_seconds", 0)
+    monkeypatch.setattr(get_settings(), "health_timeout_seconds", 1)
+    monkeypatch.setattr(health, "_probe", health._Probe())  # a stuck check stays this test's
+    proxy = PgProxy("127.0.0.1", make_url(_url(pg_engine)).port or 5432)
+    engine = core_db.make_engine(_via(proxy, pg_engine))
+    core_db.set_engine(engine)  # the fresh_engine fixture puts its previous engine back
+    try:
+        with make_client(create_app()) as client:
+            assert client.get("/healthz").status_code == 200
+            proxy.blackhole()
+            outcome = _bounded(lambda: client.get("/healthz"), "GET /healthz")
+            again = _bounded(lambda: client.get("/healthz"), "GET /healthz while a check hangs")
+        for answer in (outcome.get("value"), again.get("value")):
+            assert answer is not None and answer.status_code == 503, (outcome, again)
+            assert answer.json()["database"] == "unreachable"
+    finally:
+        proxy.close()  # the hanging check gets its connection closed and ends
+        engine.dispose()
+
+
+def test_a_silent_database_answers_503_within_seconds_and_service_resumes(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    with Session(pg_engine) as s:
+        headers = f.bearer(s, f.user(s, ["office"], "office"))
+        s.commit()
+    proxy = PgProxy("127.0.0.1", make_url(_url(pg_engine)).port or 5432)
+    server = LiveServer(
+        _via(proxy, pg_engine),
+        tmp_path / "uploads",
+        DATABASE_STATEMENT_TIMEOUT_SECONDS="2",
+        DATABASE_ANSWER_TIMEOUT_SECONDS="4",
+        DATABASE_CONNECT_TIMEOUT_SECONDS="2",
+        HEALTH_TIMEOUT_SECONDS="2",
+    ).start()
+    try:
+        with server.client(timeout=GENEROUS, event_hooks={"response": [assert_problem]}) as c:
+            for _ in range(3):  # pooled connections exist when the database goes silent
+                assert c.get("/api/v1/me", headers=headers).status_code == 200
+            proxy.blackhole()
+            # The ordinary request first: it takes a pooled connection, whose ping gets no answer
+            # (a new connection would fail on its own, by the connect timeout).
+            for what, call in (
+                (
+                    "GET /api/v1/applications",
+                    lambda: c.get("/api/v1/applications", headers=headers),
+                ),
+                ("GET /healthz", lambda: c.get("/healthz")),
+                ("HEAD /healthz", lambda: c.head("/healthz")),
+            ):
+                try:
+                    r = call()
+                except httpx.TimeoutException as exc:
+                    raise AssertionError(f"{what} gave no answer within {GENEROUS} s") from exc
+                assert r.status_code == 503, (what, r.status_code, r.text[:300])
+                if r.request.method != "HEAD":
+                    assert r.json()["code"] == "service_unavailable" and r.headers["Retry-After"]
+
+            proxy.heal()
+            deadline = time.monotonic() + GENEROUS
+            while c.get("/healthz").status_code != 200:
+                assert time.monotonic() < deadline, "service did not resume after the silence"
+                time.sleep(0.2)
+            assert c.get("/api/v1/me", headers=headers).status_code == 200
+    finally:
+        server.stop()
         proxy.close()

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # pool's ping) before it drops the connection as dead: a server or pooler that accepts bytes
     # but never answers. Must exceed the statement timeout; off when that is off.
     database_answer_timeout_seconds: float = Field(default=40, ge=0, le=24 * 3600)
+    # /healthz answers 503 when the database has not answered its check within this.
+    health_timeout_seconds: float = Field(default=3, gt=0, le=60)
 
     @field_validator("database_url", mode="before")
     @classmethod
