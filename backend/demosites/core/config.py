@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # pool's ping) before it drops the connection as dead: a server or pooler that accepts bytes
     # but never answers. Must exceed the statement timeout; off when that is off.
     database_answer_timeout_seconds: float = Field(default=40, ge=0, le=24 * 3600)
+    # The webhook worker: each HTTP phase of a delivery (connect, send, answer) is bounded by
+    # the timeout; a worker leases a batch for longer than its worst case (integration/worker.py).
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    webhook_batch_size: int = Field(default=20, ge=1, le=500)
     # /healthz answers 503 when the database has not answered its check within this.
     health_timeout_seconds: float = Field(default=3, gt=0, le=60)
 
