@@ -33,7 +33,7 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     url = config.attributes.get("url") or get_settings().database_url
-    engine = make_engine(url)
+    engine = make_engine(url, long_statements=True)  # a migration may rewrite a big table
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from demosites.core.config import ROOT, get_settings
-from demosites.core.db import get_engine
+from demosites.core.db import get_engine, long_statements_for_this_process
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name")
     p.set_defaults(func=cmd_create_admin)
     args = parser.parse_args(argv)
+    # Maintenance reads whole tables (the history chain, the audit archive): no statement
+    # timeout for the engine these commands open (the other limits kept).
+    long_statements_for_this_process()
     return int(args.func(args))
 
 

@@ -93,7 +93,9 @@ class PgProxy:
     """Forwards 127.0.0.1:<port> to PostgreSQL. `cut()` closes every connection and refuses new
     ones (as a stopped server does); `restore()` listens again on the same port. `cut_at_commit()`
     cuts everything the moment a connection that wrote history sends its COMMIT, before the
-    database receives it."""
+    database receives it. `blackhole()` goes silent: connections stay open and new ones are
+    accepted, but nothing is forwarded either way (a hung pooler or server; TCP still looks
+    alive, so keepalives do not notice); `heal()` forwards again on new connections."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -103,6 +105,7 @@ class PgProxy:
         self._listener: socket.socket | None = None
         self._stop = threading.Event()
         self._armed = False
+        self._silent = threading.Event()
         self.cuts_at_commit = 0
         self.restore()
 
@@ -133,6 +136,12 @@ class PgProxy:
     def cut_at_commit(self) -> None:
         self._armed = True
 
+    def blackhole(self) -> None:
+        self._silent.set()
+
+    def heal(self) -> None:
+        self._silent.clear()
+
     def close(self) -> None:
         self._stop.set()
         self.cut()
@@ -157,6 +166,7 @@ class PgProxy:
 
     def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
         wrote_history = False
+        silenced = False
         try:
             while True:
                 ready, _, _ = select.select([client, upstream], [], [], 1.0)
@@ -166,6 +176,10 @@ class PgProxy:
                     data = s.recv(65536)
                     if not data:
                         return
+                    # A connection that went silent stays so: its bytes in flight are lost.
+                    silenced = silenced or self._silent.is_set()
+                    if silenced:
+                        continue
                     if s is client:
                         if self._armed and b"INSERT INTO history" in data:
                             wrote_history = True

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
 class Receiver:
-    def __init__(self, fail_first: int = 0) -> None:
+    """`before_answer` runs on every request before it is answered (a slow receiver)."""
+
+    def __init__(
+        self, fail_first: int = 0, before_answer: Callable[[], None] | None = None
+    ) -> None:
         self.received: list[dict[str, Any]] = []
         self.fail_first = fail_first
         self.calls = 0
@@ -19,6 +24,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if before_answer is not None:
+                    before_answer()
                 with receiver.lock:
                     receiver.calls += 1
                     failing = receiver.calls <= receiver.fail_first

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -129,6 +131,87 @@ def test_two_workers_deliver_each_event_once(fresh_engine: Engine) -> None:
     ids = [r["json"]["id"] for r in rx.received]
     assert sorted(ids) == sorted(sent)
     assert len(ids) == len(set(ids)), "an event was delivered twice"
+
+
+ANSWER_TAKES = timedelta(seconds=4)  # of the workers' clock, per answer of the slow receiver
+
+
+def _slow_receiver() -> Receiver:
+    def before_answer() -> None:
+        clock.advance(ANSWER_TAKES)
+        time.sleep(0.01)  # a little real time too, so that the other worker runs meanwhile
+
+    return Receiver(before_answer=before_answer)
+
+
+def test_a_slow_receiver_gets_each_event_once_from_two_workers_with_full_batches(
+    fresh_engine: Engine,
+) -> None:
+    # The reported case: 4 s per answer, batches of 20, a 10 s client timeout. A batch lasts
+    # 80 s, longer than the 60 s lease it used to get; the other worker then took the rest over.
+    clock.set(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    with _slow_receiver() as rx:
+        _subscribe(fresh_engine, rx.url)
+        sent = _emit(fresh_engine, [("application.submitted", i) for i in range(1, 31)])
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with httpx.Client(timeout=10) as http:
+                    deadline = time.monotonic() + 60  # a bound on the test, not a measurement
+                    while time.monotonic() < deadline:
+                        if worker.run_once(http, batch=20) == 0:
+                            if worker.pending_count() == 0:
+                                return
+                            time.sleep(0.01)
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    counts = Counter(r["json"]["id"] for r in rx.received)
+    assert sorted(counts) == sorted(sent), "every event arrives"
+    assert {i: n for i, n in counts.items() if n > 1} == {}, "events delivered more than once"
+
+
+def test_a_worker_whose_lease_ran_out_and_was_taken_over_does_not_send(
+    fresh_engine: Engine,
+) -> None:
+    with Receiver() as rx, httpx.Client(timeout=5) as http:
+        _subscribe(fresh_engine, rx.url)
+        (event_id,) = _emit(fresh_engine, [("application.approved", 9)])
+        with Session(fresh_engine) as s:
+            worker.fan_out(s)
+            s.commit()
+        with Session(fresh_engine) as s:
+            (first,) = worker.claim(s, timeout=http.timeout)
+            s.commit()
+        # The first worker stalls past its lease; a second one takes the delivery over.
+        clock.set(clock.now() + worker.lease_for(1, http.timeout) + timedelta(seconds=1))
+        with Session(fresh_engine) as s:
+            (second,) = worker.claim(s, timeout=http.timeout)
+            s.commit()
+        assert second.delivery_id == first.delivery_id and second.until != first.until
+        worker.deliver_one(first, http)  # the first worker wakes up: no longer its delivery
+        assert rx.received == []
+        worker.deliver_one(second, http)
+    assert [r["json"]["id"] for r in rx.received] == [event_id]
+    with Session(fresh_engine) as s:
+        delivery = s.exec(select(WebhookDelivery)).one()
+        assert (delivery.status, delivery.attempts, delivery.locked_until) == ("delivered", 1, None)
+
+
+def test_the_lease_outlasts_the_worst_case_of_the_batch() -> None:
+    timeout = httpx.Timeout(10.0)
+    every_phase_times_out = timedelta(seconds=10 * 4)  # connect, write, read, pool
+    assert worker.lease_for(20, timeout) > 20 * every_phase_times_out
+    assert worker.lease_for(20, timeout) == worker.LEASE
+    with pytest.raises(ValueError, match="every timeout"):
+        worker.lease_for(20, httpx.Timeout(10.0, read=None))
 
 
 def test_forged_and_stale_signatures_are_detected() -> None:

@@ -36,12 +36,13 @@ from demosites.auth.schemas import (
 from demosites.core.clock import clock
 from demosites.core.config import get_settings
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
+from demosites.core.retry import RetryRoute
 from demosites.integration import service as integration
 from demosites.integration.errors import InvalidClient
 from demosites.organizations.models import Organization
 from demosites.organizations.schemas import Me, MeOrganization
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = APIRouter(prefix="/api/v1", tags=["auth"], route_class=RetryRoute)
 
 
 def me_of(session: SessionDep, actor: LimitedActorDep) -> Me:

@@ -10,9 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from demosites.core.dbfailures import RETRY_LATER, DbFailure, classify
 
 log = logging.getLogger("demosites")
 
@@ -93,6 +95,89 @@ class ServiceUnavailable(DomainError):
         503,
         "service_unavailable",
         "Service temporarily unavailable / 服务暂不可用",
+    )
+
+
+class RetryLater(DomainError):
+    """The database is reachable but this request lost a race (deadlock, serialisation failure,
+    lock or statement timeout) and nothing of it was applied: send it again after Retry-After."""
+
+    status, code, title = (
+        503,
+        "retry_later",
+        "Busy for a moment; try again shortly / 系统繁忙，请稍后重试",
+    )
+
+    def __init__(self, detail: str | None = None, retry_after: int = 1, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(max(1, int(retry_after)))
+
+
+# Why a request was refused with retry_later, and after how many seconds to send it again.
+_RETRY_LATER: dict[DbFailure, tuple[str, int]] = {
+    DbFailure.deadlock: (
+        "Other changes to the same records were saved at the same moment; nothing of this "
+        "request was applied. Send it again / 同一数据正被其他操作同时修改，本次请求未生效，请重试",
+        1,
+    ),
+    DbFailure.serialization: (
+        "Other changes to the same records were saved at the same moment; nothing of this "
+        "request was applied. Send it again / 同一数据正被其他操作同时修改，本次请求未生效，请重试",
+        1,
+    ),
+    DbFailure.lock_timeout: (
+        "The records this request needs stayed locked by another change; nothing was applied. "
+        "Try again shortly / 所需数据被其他操作长时间锁定，本次请求未生效，请稍后重试",
+        2,
+    ),
+    DbFailure.statement_timeout: (
+        "The database took too long over this request and stopped it; nothing was applied. "
+        "Try again later / 数据库处理超时，本次请求未生效，请稍后重试",
+        5,
+    ),
+    DbFailure.transaction_timeout: (
+        "The request's transaction stayed open too long and was ended; nothing was applied. "
+        "Try again later / 请求事务持续过久已被终止，本次请求未生效，请稍后重试",
+        5,
+    ),
+}
+
+
+def database_problem(exc: BaseException) -> JSONResponse:
+    """The answer to a database error: 503 retry_later when the database is there but the
+    request lost a race or ran out of time, 503 service_unavailable when it does not answer,
+    422 for data it refused (NUL bytes, out-of-range integers)."""
+    kind = classify(exc)
+    if kind in RETRY_LATER:
+        detail, retry_after = _RETRY_LATER[kind]
+        log.warning("database refused the request for now: %s", kind)
+        err = RetryLater(detail, retry_after=retry_after)
+        return problem(err.status, err.code, err.title, err.detail, headers=err.headers)
+    if kind is DbFailure.connection_lost:
+        log.error("database unreachable: %s", exc.__class__.__name__)
+        return problem(
+            503,
+            "service_unavailable",
+            ServiceUnavailable.title,
+            "The database is unreachable; try again shortly / 数据库暂不可用，请稍后重试",
+            headers={"Retry-After": "5"},
+        )
+    if kind is DbFailure.unavailable:
+        log.error("database cannot serve: %s", getattr(getattr(exc, "orig", None), "sqlstate", ""))
+        return problem(
+            503,
+            "service_unavailable",
+            ServiceUnavailable.title,
+            "The database cannot take this request now; try again shortly / "
+            "数据库暂时无法处理请求，请稍后重试",
+            headers={"Retry-After": "5"},
+        )
+    log.warning("database refused input: %s", exc.__class__.__name__)
+    return problem(
+        422,
+        "validation_error",
+        "Invalid input / 输入有误",
+        "The database refused a value (out of range or invalid characters) / 数据超出范围或含非法字符",
     )
 
 
@@ -215,17 +300,6 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(OperationalError)
-    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable: %s", exc.__class__.__name__)
-        return problem(
-            503,
-            "service_unavailable",
-            ServiceUnavailable.title,
-            "The database is unreachable; try again shortly / 数据库暂不可用，请稍后重试",
-            headers={"Retry-After": "5"},
-        )
-
     @app.exception_handler(PoolTimeout)
     async def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
         # Every pooled connection stayed busy for the pool timeout: overloaded, not broken.
@@ -240,21 +314,28 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        # Data the database refused (NUL bytes, out-of-range integers...) is bad input, not a crash.
-        log.warning("database refused input: %s", exc.__class__.__name__)
-        if getattr(exc, "connection_invalidated", False):
-            return problem(503, "service_unavailable", ServiceUnavailable.title)
-        return problem(
-            422,
-            "validation_error",
-            "Invalid input / 输入有误",
-            "The database refused a value (out of range or invalid characters) / 数据超出范围或含非法字符",
-        )
+        # Retried already where that helps (core/retry.py); what is left is answered here.
+        return database_problem(exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return problem(500, "internal_error", "Internal error / 服务器内部错误")
+
+
+_SERVICE_UNAVAILABLE: dict[str, Any] = {
+    "description": (
+        "problem+json; code: retry_later (the request lost a race in the database or ran out of "
+        "time there; nothing was applied: send it again after Retry-After), service_unavailable "
+        "(the database does not answer)"
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before sending the request again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 
 
 def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
@@ -270,6 +351,9 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             if "requestBody" in op and "413" not in responses_:
                 # Any body over the limit is refused before the route runs (main.BodyLimit).
                 responses_["413"] = {"description": "problem+json; code: payload_too_large"}
+            if "503" not in responses_:
+                # Any request may lose a race in the database or find it gone (database_problem).
+                responses_["503"] = dict(_SERVICE_UNAVAILABLE)
             for status, resp in op.get("responses", {}).items():
                 if str(status)[0] not in "45":
                     continue

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
-from fastapi.routing import APIRoute
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, delete, null, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,6 +39,7 @@ from demosites.auth.deps import ActorDep, SessionDep
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.errors import Problem, ValidationFailed
+from demosites.core.retry import RetryRoute
 from demosites.core.types import UTCDateTime
 
 HEADER = "Idempotency-Key"
@@ -290,8 +290,9 @@ def _replayed(record: IdempotencyRecord) -> Response:
     return response
 
 
-class IdempotentRoute(APIRoute):
-    """Route class that honours Idempotency-Key on POST (see the module docstring)."""
+class IdempotentRoute(RetryRoute):
+    """Route class that honours Idempotency-Key on POST (see the module docstring). The claim,
+    the handler and the stored answer are one unit of work, retried whole (core/retry.py)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in (kwargs.get("methods") or [])}
@@ -303,8 +304,8 @@ class IdempotentRoute(APIRoute):
             kwargs["responses"] = _with_reuse_documented(dict(kwargs.get("responses") or {}))
         super().__init__(path, endpoint, **kwargs)
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    def unit_of_work_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().unit_of_work_handler()
 
         async def idempotent_handler(request: Request) -> Response:
             if request.method != "POST" or HEADER.lower() not in request.headers:

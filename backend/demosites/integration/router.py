@@ -10,6 +10,7 @@ from demosites.auth.deps import ActorDep, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
 from demosites.core.paging import ObjectId, PageDep
+from demosites.core.retry import RetryRoute
 from demosites.integration import service
 from demosites.integration.errors import (
     AllowedHostNotFound,
@@ -40,9 +41,9 @@ from demosites.integration.schemas import (
 )
 from demosites.organizations.errors import OrganizationNotFound
 
-router = APIRouter(prefix="/api/v1", tags=["integration"])
-webhooks = APIRouter(prefix="/api/v1", tags=["webhooks"])
-events = APIRouter(prefix="/api/v1", tags=["events"])
+router = APIRouter(prefix="/api/v1", tags=["integration"], route_class=RetryRoute)
+webhooks = APIRouter(prefix="/api/v1", tags=["webhooks"], route_class=RetryRoute)
+events = APIRouter(prefix="/api/v1", tags=["events"], route_class=RetryRoute)
 
 # 三员分立: the system administrator creates accounts, the security administrator sets scopes.
 SysadminDep = Annotated[Actor, Depends(require_roles("sysadmin"))]

@@ -3,6 +3,14 @@ object, with exponential backoff for more than 24 hours. Several workers may run
 delivery is claimed with FOR UPDATE SKIP LOCKED (PostgreSQL) and a lease, so no event is sent by two
 workers at the same time, and a killed worker's lease simply expires.
 
+The lease is sized to the claimed batch's worst case: every delivery of it taking the HTTP
+client's full connect, write, read and pool timeouts, plus a margin for the database (a batch of
+20 with 10 s timeouts: 15 minutes). A lease that outlives the batch is the whole guarantee while
+workers behave; when one does not (a receiver trickling its answer past the timeouts, clocks
+apart), the lease is also a fencing token: before each send the worker renews it on the condition
+that it still holds the value it set, and skips a delivery another worker has taken over since.
+Delivery stays at least once (README): an answer lost after the receiver acted is sent again.
+
 Run: `python -m demosites.integration.worker` (or `make worker`)."""
 
 from __future__ import annotations
@@ -13,14 +21,16 @@ import json
 import logging
 import signal
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, exists, func
+from sqlalchemy import and_, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from demosites.core.clock import clock
+from demosites.core.config import get_settings
 from demosites.core.db import get_engine
 from demosites.documents.jobs import sweep_expired_now
 from demosites.events.models import OutboxEvent
@@ -38,9 +48,35 @@ from demosites.organizations.models import Organization, OrgKind
 
 log = logging.getLogger("demosites.worker")
 
-LEASE = timedelta(seconds=60)
+DB_MARGIN = timedelta(seconds=5)  # per delivery: renewing the lease, recording the attempt
+EXCERPT_BYTES = 2048  # of a receiver's answer kept with the attempt (500 characters shown)
 GIVE_UP_AFTER = timedelta(hours=25)  # retries continue for at least 24 hours
 BACKOFF = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 21600]  # seconds, last one repeats
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A claimed delivery and the `locked_until` this worker set: its fencing token."""
+
+    delivery_id: int
+    until: datetime
+
+
+def delivery_budget(timeout: httpx.Timeout) -> timedelta:
+    """The longest one delivery may take with these client timeouts (each bounds one phase)."""
+    phases = (timeout.connect, timeout.write, timeout.read, timeout.pool)
+    if any(t is None for t in phases):
+        raise ValueError("webhook deliveries need an HTTP client with every timeout set")
+    return timedelta(seconds=sum(t for t in phases if t is not None)) + DB_MARGIN
+
+
+def lease_for(deliveries: int, timeout: httpx.Timeout) -> timedelta:
+    """A lease longer than the worst case of a batch of `deliveries` sent one after another."""
+    return delivery_budget(timeout) * max(1, deliveries) + DB_MARGIN
+
+
+# The lease of a full default batch: the longest a killed worker's deliveries wait for another.
+LEASE = lease_for(20, httpx.Timeout(10.0))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -96,8 +132,11 @@ def fan_out(session: Session, batch: int = 500) -> int:
     return len(events)
 
 
-def claim(session: Session, limit: int = 20) -> list[int]:
-    """Leases due deliveries whose earlier deliveries for the same object are all done."""
+def claim(
+    session: Session, limit: int = 20, timeout: httpx.Timeout = httpx.Timeout(10.0)
+) -> list[Lease]:
+    """Leases due deliveries whose earlier deliveries for the same object are all done, for
+    longer than delivering all of them with `timeout` can take."""
     now = clock.now()
     earlier = aliased(WebhookDelivery)
     blocked = exists().where(
@@ -123,11 +162,40 @@ def claim(session: Session, limit: int = 20) -> list[int]:
     if _is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
     rows = list(session.exec(stmt))
+    until = now + lease_for(len(rows), timeout)
     for row in rows:
-        row.locked_until = now + LEASE
+        row.locked_until = until
         session.add(row)
     session.flush()
-    return [r.id or 0 for r in rows]
+    return [Lease(r.id or 0, until) for r in rows]
+
+
+def _renew(lease: Lease, budget: timedelta) -> Lease | None:
+    """The lease again for at least one delivery's worst case, if this worker still holds it
+    (nobody took it over after it ran out, nobody replayed or finished the delivery)."""
+    until = max(lease.until, clock.now() + budget)
+    with Session(get_engine()) as session:
+        renewed = session.connection().execute(
+            update(WebhookDelivery)
+            .where(
+                col(WebhookDelivery.id) == lease.delivery_id,
+                col(WebhookDelivery.status) == "pending",
+                col(WebhookDelivery.locked_until) == lease.until,
+            )
+            .values(locked_until=until)
+        )
+        session.commit()
+    return Lease(lease.delivery_id, until) if renewed.rowcount else None
+
+
+def _answer_excerpt(resp: httpx.Response, read_timeout: float) -> str:
+    """The start of the receiver's answer, read for at most about one read timeout."""
+    started, data = time.monotonic(), b""
+    for chunk in resp.iter_bytes():
+        data += chunk
+        if len(data) >= EXCERPT_BYTES or time.monotonic() - started > read_timeout:
+            break
+    return data[:EXCERPT_BYTES].decode("utf-8", "replace")[:500]
 
 
 def body_of(event: OutboxEvent) -> bytes:
@@ -145,13 +213,16 @@ def body_of(event: OutboxEvent) -> bytes:
     ).encode()
 
 
-def deliver_one(delivery_id: int, http: httpx.Client) -> None:
+def deliver_one(lease: Lease, http: httpx.Client) -> None:
     """Sends one leased delivery and records the attempt (outside any open transaction)."""
+    renewed = _renew(lease, delivery_budget(http.timeout))
+    if renewed is None:
+        return  # another worker holds it now, or it was finished or replayed meanwhile
+    delivery_id = lease.delivery_id
     engine = get_engine()
     with Session(engine, expire_on_commit=False) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
-        if delivery is None or delivery.status != "pending":
-            return
+        assert delivery is not None
         sub = session.get(WebhookSubscription, delivery.subscription_id)
         event = session.get(OutboxEvent, delivery.event_id)
         assert sub is not None and event is not None
@@ -169,7 +240,8 @@ def deliver_one(delivery_id: int, http: httpx.Client) -> None:
     error = safe_error
     if error is None:
         try:
-            resp = http.post(
+            with http.stream(
+                "POST",
                 url,
                 content=body,
                 headers={
@@ -179,9 +251,9 @@ def deliver_one(delivery_id: int, http: httpx.Client) -> None:
                     "X-Demosites-Event-Id": str(event_id),
                     "X-Demosites-Delivery": str(delivery_id),
                 },
-            )
-            status_code = resp.status_code
-            excerpt = resp.text[:500]
+            ) as resp:
+                status_code = resp.status_code
+                excerpt = _answer_excerpt(resp, http.timeout.read or 10.0)
         except httpx.HTTPError as exc:
             error = f"{exc.__class__.__name__}: {exc}"[:300]
     latency = int((time.monotonic() - started) * 1000)
@@ -190,15 +262,17 @@ def deliver_one(delivery_id: int, http: httpx.Client) -> None:
         delivery = session.get(WebhookDelivery, delivery_id)
         assert delivery is not None
         now = clock.now()
-        delivery.attempts += 1
-        delivery.locked_until = None
+        still_ours = delivery.locked_until == renewed.until
         if ok:
             delivery.status = "delivered"
             delivery.delivered_at = now
-        elif now - delivery.created_at > GIVE_UP_AFTER:
-            delivery.status = "failed"
-        else:
-            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        if still_ours:
+            delivery.attempts += 1
+            delivery.locked_until = None
+            if not ok and now - delivery.created_at > GIVE_UP_AFTER:
+                delivery.status = "failed"
+            elif not ok:
+                delivery.next_attempt_at = now + backoff(delivery.attempts)
         session.add(delivery)
         session.add(
             DeliveryAttempt(
@@ -220,11 +294,11 @@ def run_once(http: httpx.Client, batch: int = 20) -> int:
         fan_out(session)
         session.commit()
     with Session(engine) as session:
-        ids = claim(session, batch)
+        leases = claim(session, batch, http.timeout)
         session.commit()
-    for delivery_id in ids:
-        deliver_one(delivery_id, http)
-    return len(ids)
+    for lease in leases:
+        deliver_one(lease, http)
+    return len(leases)
 
 
 def pending_count() -> int:
@@ -259,7 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     next_sweep = 0.0
-    with httpx.Client(timeout=10.0, follow_redirects=False) as http:
+    settings = get_settings()
+    timeout = httpx.Timeout(settings.webhook_timeout_seconds)
+    with httpx.Client(timeout=timeout, follow_redirects=False) as http:
         while not stop:
             if time.monotonic() >= next_sweep:
                 # Uploads cut short by a crash leave bytes no row names; the worker clears them,
@@ -268,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
                 sweep_expired_now()
                 next_sweep = time.monotonic() + args.sweep_every
             try:
-                n = run_once(http)
+                n = run_once(http, settings.webhook_batch_size)
             except Exception:  # noqa: BLE001  (the database may be down: try again later)
                 log.exception("worker pass failed")
                 n = 0

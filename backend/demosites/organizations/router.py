@@ -10,6 +10,7 @@ from demosites.auth.deps import SessionDep, client_ip, require_roles
 from demosites.core.actor import Actor
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
 from demosites.core.paging import PageDep
+from demosites.core.retry import RetryRoute
 from demosites.organizations import service
 from demosites.organizations.errors import DuplicateCode, OrganizationNotFound, UnknownCity
 from demosites.organizations.models import OrgKind
@@ -24,7 +25,7 @@ from demosites.organizations.schemas import (
 )
 from demosites.security.errors import UserNotFound, WeakPassword
 
-router = APIRouter(prefix="/api/v1", tags=["organizations"])
+router = APIRouter(prefix="/api/v1", tags=["organizations"], route_class=RetryRoute)
 # 三员分立: the system administrator manages organisations and accounts; the security
 # administrator reads the user list to grant roles and lock accounts.
 SysadminDep = Annotated[Actor, Depends(require_roles("sysadmin"))]

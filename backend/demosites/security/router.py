@@ -11,6 +11,7 @@ from demosites.auth.deps import ActorDep, LimitedActorDep, SessionDep, client_ip
 from demosites.core.actor import Actor
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
 from demosites.core.paging import PageDep
+from demosites.core.retry import RetryRoute
 from demosites.organizations.models import Role
 from demosites.security import logs, service
 from demosites.security.audit import SecurityEvent
@@ -46,7 +47,7 @@ from demosites.security.schemas import (
     UserSecurityRead,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["security"])
+router = APIRouter(prefix="/api/v1", tags=["security"], route_class=RetryRoute)
 
 # 三员分立: who may call what is decided here, once per endpoint.
 SecadminDep = Annotated[Actor, Depends(require_roles(Role.secadmin))]

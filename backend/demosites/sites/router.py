@@ -22,6 +22,7 @@ from demosites.core.errors import (
 )
 from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
+from demosites.core.retry import RetryRoute
 from demosites.core.scopes import SCOPE_KEY
 from demosites.files.errors import FileNotFound
 from demosites.files.service import DOWNLOAD_RESPONSE
@@ -84,7 +85,7 @@ from demosites.sites.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["sites"], route_class=IdempotentRoute)
 notice_router = APIRouter(prefix="/api/v1", tags=["notices"], route_class=IdempotentRoute)
 # No login and no scope: anyone reads the list, checks a plaque and files an objection.
-public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
+public_router = APIRouter(prefix="/api/v1/public", tags=["public"], route_class=RetryRoute)
 _NO_SCOPE = {SCOPE_KEY: ""}
 
 OfficeDep = Annotated[Actor, Depends(require_roles("office"))]

@@ -6323,6 +6323,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     auth_login: {
@@ -6377,6 +6388,17 @@ export interface operations {
             /** @description problem+json; code: too_many_attempts */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6443,6 +6465,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     auth_logout: {
@@ -6488,6 +6521,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     me: {
@@ -6520,6 +6564,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6584,6 +6639,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6668,6 +6734,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_users: {
@@ -6725,6 +6802,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6818,6 +6906,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_user_contact: {
@@ -6885,6 +6984,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_my_security: {
@@ -6917,6 +7027,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6999,6 +7120,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     start_my_totp: {
@@ -7040,6 +7172,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7124,6 +7267,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     disable_my_totp: {
@@ -7194,6 +7348,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7287,6 +7452,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_my_sessions: {
@@ -7328,6 +7504,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7399,6 +7586,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_security_policy: {
@@ -7440,6 +7638,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7515,6 +7724,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_users_security: {
@@ -7573,6 +7793,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7640,6 +7871,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7726,6 +7968,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     unlock_user: {
@@ -7787,6 +8040,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7860,6 +8124,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     reset_user_password: {
@@ -7927,6 +8202,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     reset_user_mfa: {
@@ -7988,6 +8274,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8074,6 +8371,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_user_sessions: {
@@ -8141,6 +8449,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     end_user_session: {
@@ -8200,6 +8519,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8273,6 +8603,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_login_log: {
@@ -8333,6 +8674,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8407,6 +8759,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_security_audit: {
@@ -8474,6 +8837,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     verify_audit_chain: {
@@ -8515,6 +8889,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8582,6 +8967,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_service_accounts: {
@@ -8623,6 +9019,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8707,6 +9114,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_known_scopes: {
@@ -8748,6 +9166,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8835,6 +9264,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     revoke_service_account: {
@@ -8903,6 +9343,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_allowed_webhook_hosts: {
@@ -8944,6 +9395,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9019,6 +9481,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     remove_allowed_webhook_host: {
@@ -9085,6 +9558,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_webhooks: {
@@ -9137,6 +9621,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9221,6 +9716,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_webhook: {
@@ -9281,6 +9787,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9360,6 +9877,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     replay_webhook_delivery: {
@@ -9428,6 +9956,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     poll_events: {
@@ -9482,6 +10021,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9556,6 +10106,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9643,6 +10204,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_ledger_unit: {
@@ -9704,6 +10276,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9790,6 +10373,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_ledger_templates: {
@@ -9840,6 +10434,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9907,6 +10512,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9981,6 +10597,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10077,6 +10704,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_ledger_plan: {
@@ -10138,6 +10776,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10218,6 +10867,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10307,6 +10967,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_ledger_section: {
@@ -10366,6 +11037,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10446,6 +11128,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10535,6 +11228,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_ledger_item: {
@@ -10603,6 +11307,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10689,6 +11404,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_ledger_import_template: {
@@ -10750,6 +11476,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10839,6 +11576,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_ledger_entries: {
@@ -10909,6 +11657,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10987,6 +11746,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_ledger_entry: {
@@ -11054,6 +11824,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_ledger_entry: {
@@ -11113,6 +11894,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11199,6 +11991,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_ledger_attachments: {
@@ -11260,6 +12063,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11349,6 +12163,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_ledger_attachment: {
@@ -11415,6 +12240,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11502,6 +12338,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ledger_compliance_rollup: {
@@ -11571,6 +12418,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11653,6 +12511,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ledger_compliance_grid: {
@@ -11724,6 +12593,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ledger_compliance_trend: {
@@ -11788,6 +12668,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11866,6 +12757,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     application_form_docx: {
@@ -11927,6 +12829,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12172,6 +13085,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_quotas: {
@@ -12233,6 +13157,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12306,6 +13241,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     applicant_import_template: {
@@ -12356,6 +13302,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12428,6 +13385,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12681,6 +13649,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_inspections: {
@@ -12743,6 +13722,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     export_rectifications: {
@@ -12797,6 +13787,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12882,6 +13883,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_document_jobs: {
@@ -12939,6 +13951,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13006,6 +14029,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13099,6 +14133,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_rounds: {
@@ -13154,6 +14199,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13241,6 +14297,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_round: {
@@ -13302,6 +14369,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13400,6 +14478,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_quotas: {
@@ -13461,6 +14550,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13553,6 +14653,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13661,6 +14772,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     round_history: {
@@ -13728,6 +14850,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_phase_exceptions: {
@@ -13789,6 +14922,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13878,6 +15022,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_meetings: {
@@ -13939,6 +15094,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14028,6 +15194,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     round_stats: {
@@ -14095,6 +15272,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_applicants: {
@@ -14155,6 +15343,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14242,6 +15441,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_applicant: {
@@ -14303,6 +15513,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14378,6 +15599,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_applications: {
@@ -14440,6 +15672,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14530,6 +15773,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14635,6 +15889,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_application: {
@@ -14696,6 +15961,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14797,6 +16073,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14906,6 +16193,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     application_history: {
@@ -14967,6 +16265,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15074,6 +16383,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_assessors: {
@@ -15149,6 +16469,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_materials: {
@@ -15210,6 +16541,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15308,6 +16650,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_material: {
@@ -15374,6 +16727,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15447,6 +16811,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     site_reminders: {
@@ -15499,6 +16874,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15566,6 +16952,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15675,6 +17072,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     site_history: {
@@ -15736,6 +17144,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15808,6 +17227,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15906,6 +17336,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_rectifications: {
@@ -15967,6 +17408,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16035,6 +17487,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16134,6 +17597,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_rectification_evidence: {
@@ -16207,6 +17681,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_publicity: {
@@ -16268,6 +17753,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16357,6 +17853,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_inspections: {
@@ -16417,6 +17924,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16498,6 +18016,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16593,6 +18122,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_public_notice: {
@@ -16654,6 +18194,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16752,6 +18303,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_public_notice: {
@@ -16844,6 +18406,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_objections: {
@@ -16907,6 +18480,17 @@ export interface operations {
             /** @description problem+json; code: rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17005,6 +18589,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     public_list_sites: {
@@ -17042,6 +18637,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     public_list_rounds: {
@@ -17065,6 +18671,17 @@ export interface operations {
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17111,6 +18728,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     public_list_notices: {
@@ -17134,6 +18762,17 @@ export interface operations {
             /** @description problem+json; code: validation_error */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17205,6 +18844,17 @@ export interface operations {
             /** @description problem+json; code: objection_rate_limited */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
