@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, text, update
 from sqlalchemy.engine import Engine
@@ -142,13 +141,9 @@ def _create(client: TestClient, headers: dict[str, str], round_id: int, n: int) 
 
 
 def test_creations_and_transitions_at_once_neither_deadlock_nor_fail_nor_lose_a_write(
-    fresh_engine: Engine, live_client: TestClient, request: pytest.FixtureRequest
+    fresh_engine: Engine, live_client: TestClient
 ) -> None:
     postgresql = fresh_engine.dialect.name == "postgresql"
-    if postgresql:
-        # Until the history stops taking one lock for the whole province (issue 17): transitions
-        # take it before the change stamp's row, creations after it, and PostgreSQL deadlocks.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="lock-order inversion"))
     world = _setup(fresh_engine)
     url = fresh_engine.url.render_as_string(hide_password=False)
     deadlocks_before = _deadlocks(url) if postgresql else 0
