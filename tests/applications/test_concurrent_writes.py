@@ -20,9 +20,11 @@ from sqlmodel import Session, col, select
 from demosites import cli
 from demosites.applicants.models import ApplicantUnit
 from demosites.applications.models import Application, Status
+from demosites.applications.transitions import plaque_number
 from demosites.audit.models import HistoryEntry
 from demosites.events.models import OutboxEvent
 from demosites.rounds.models import Quota
+from demosites.sites.models import Site
 from tests import factories
 from tests.applications import builders as b
 
@@ -238,3 +240,108 @@ def test_creations_and_transitions_at_once_neither_deadlock_nor_fail_nor_lose_a_
     out = io.StringIO()
     with redirect_stdout(out):
         assert cli.main(["verify-history"]) == 0, out.getvalue()
+
+
+def _at_once(calls: list[Any]) -> list[Any]:
+    """Runs every call from its own thread, started together; each must end within the bound."""
+    start = threading.Barrier(len(calls))
+
+    def one(call: Any) -> Any:
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(one, c) for c in calls]
+        return [f.result(timeout=BOUND_SECONDS) for f in futures]
+
+
+def test_awards_at_once_draw_consecutive_plaque_numbers_and_none_fails(
+    fresh_engine: Engine, live_client: TestClient
+) -> None:
+    """Awards of one round draw their numbers one after the other (the round's row lock, no
+    longer a lock every history writer took): all succeed, numbers 001… without a gap."""
+    n = 6
+    with Session(fresh_engine) as s:
+        b.set_day(b.BEFORE)
+        r = b.make_round(s)
+        hefei = b.org(s, "hefei")
+        apps = [
+            b.application(s, r, b.unit(s, "community", "合肥"), hefei, Status.approved).id or 0
+            for _ in range(n)
+        ]
+        b.set_day(b.AWARDING)
+        offices = [factories.bearer(s, factories.user(s, ["office"], "office")) for _ in apps]
+        s.commit()
+    url = fresh_engine.url.render_as_string(hide_password=False)
+    postgresql = fresh_engine.dialect.name == "postgresql"
+    before = _deadlocks(url) if postgresql else 0
+
+    def award(app_id: int, headers: dict[str, str]) -> Any:
+        return lambda: live_client.post(
+            f"/api/v1/applications/{app_id}/transitions", json={"action": "award"}, headers=headers
+        )
+
+    answers = _at_once([award(a, h) for a, h in zip(apps, offices, strict=True)])
+    assert [a.status_code for a in answers] == [200] * n, [a.json() for a in answers]
+    assert sorted(a.json()["plaque_no"] for a in answers) == [
+        plaque_number(2022, k) for k in range(1, n + 1)
+    ]
+    if postgresql:
+        _settle_statistics(fresh_engine, url)
+        assert _deadlocks(url) - before == 0, "PostgreSQL detected deadlocks"
+    with Session(fresh_engine) as s:
+        assert len(s.exec(select(Site).where(col(Site.application_id).in_(apps))).all()) == n
+
+
+def test_batches_crossing_two_quotas_at_once_neither_deadlock_nor_fail(
+    fresh_engine: Engine, live_client: TestClient
+) -> None:
+    """Two people of one recommender recommend and withdraw in batches whose applications take
+    the school and the community quota in opposite orders (ids interleaved): each batch locks
+    its quotas in one order before its first effect, so neither waits for the other in a ring."""
+    rounds_each = 8
+    with Session(fresh_engine) as s:
+        b.set_day(b.BEFORE)
+        r = b.make_round(s)
+        hefei = b.org(s, "hefei")
+        s.execute(update(Quota).where(col(Quota.round_id) == r.id).values(limit=1000))
+        kinds = ["primary_school", "community", "community", "primary_school"]  # ids ascending
+        ids = [
+            b.application(s, r, b.unit(s, k, "合肥"), hefei, Status.submitted).id or 0
+            for k in kinds
+        ]
+        b.set_day(b.APPLYING)
+        people = [factories.bearer(s, factories.user(s, ["recommender"], hefei)) for _ in range(2)]
+        round_id = r.id
+        s.commit()
+    # in ascending id: school then community / community then school
+    batches = [[ids[0], ids[2]], [ids[1], ids[3]]]
+    url = fresh_engine.url.render_as_string(hide_password=False)
+    postgresql = fresh_engine.dialect.name == "postgresql"
+    before = _deadlocks(url) if postgresql else 0
+
+    def person(headers: dict[str, str], app_ids: list[int]) -> Any:
+        def go() -> list[Any]:
+            out = []
+            for _ in range(rounds_each):
+                for action in ("recommend", "withdraw"):
+                    resp = live_client.post(
+                        "/api/v1/applications/transitions",
+                        json={"action": action, "opinion": "同意", "application_ids": app_ids},
+                        headers=headers,
+                    )
+                    out.append((action, resp.status_code, resp.json().get("code")))
+            return out
+
+        return go
+
+    answers = _at_once([person(h, a) for h, a in zip(people, batches, strict=True)])
+    failed = [a for per in answers for a in per if a[1] != 200]
+    assert failed == [], failed
+    if postgresql:
+        _settle_statistics(fresh_engine, url)
+        assert _deadlocks(url) - before == 0, "PostgreSQL detected deadlocks"
+    with Session(fresh_engine) as s:
+        assert s.exec(select(func.sum(Quota.used)).where(Quota.round_id == round_id)).one() == 0
+        statuses = s.exec(select(Application.status).where(col(Application.id).in_(ids))).all()
+        assert set(statuses) == {Status.submitted}

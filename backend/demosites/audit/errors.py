@@ -1,0 +1,21 @@
+"""Errors of the history (stable problem codes of the API contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from demosites.core.errors import ServiceUnavailable
+
+
+class HistoryBusy(ServiceUnavailable):
+    """One object's history was appended to by other writers again and again while this request
+    tried to append: nothing was written; the request may simply be sent again."""
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(
+            detail
+            or "The history of this object is being written by others; try again shortly / "
+            "该对象的履历正被他人写入，请稍后重试",
+            **extra,
+        )
+        self.headers["Retry-After"] = "1"
