@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from demosites.core import db as core_db  # noqa: E402
-from demosites.core import pagecache, ratelimit  # noqa: E402
+from demosites.core import ratelimit  # noqa: E402
 from demosites.core.clock import clock  # noqa: E402
 from demosites.core.config import ROOT  # noqa: E402
 from demosites.core.db import get_session, make_engine, unit_of_work  # noqa: E402
@@ -117,7 +117,6 @@ def session(engine: Engine) -> Iterator[Session]:
     s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
     previous = core_db._engine
     core_db.set_engine(engine)
-    pagecache.pages.clear()
     ratelimit.reset_local()
     try:
         yield s
@@ -127,8 +126,6 @@ def session(engine: Engine) -> Iterator[Session]:
         conn.close()
         core_db.set_engine(previous)
         clock.set(None)
-        # Rolled back, the stamps return to earlier values with other data behind them.
-        pagecache.pages.clear()
         ratelimit.reset_local()
 
 

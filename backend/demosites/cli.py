@@ -1,4 +1,4 @@
-"""Command line: `python -m demosites.cli seed|openapi|verify-history|serve-info`."""
+"""Command line: `python -m demosites.cli seed|openapi|verify-history|checkpoint-history|…`."""
 
 from __future__ import annotations
 
@@ -47,14 +47,40 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_history(args: argparse.Namespace) -> int:
+    """Every stream's chain, and that the history extends the latest checkpoint (exit 1 if not)."""
     from demosites.audit.service import verify_chain
 
     with Session(get_engine()) as session:
-        bad = verify_chain(session)
-    if bad:
-        print(f"TAMPERED history rows / 被篡改的履历记录: {bad}")
+        report = verify_chain(session)
+    against = (
+        f"checkpoint {report.checkpoint_id} / 检查点 {report.checkpoint_id}"
+        if report.checkpoint_id
+        else "no checkpoint yet / 尚无检查点"
+    )
+    print(f"{report.checked} rows in {report.streams} streams checked against {against}")
+    if not report.intact:
+        print(f"TAMPERED history rows / 被篡改的履历记录: {report.tampered_ids}")
+        for finding in report.findings:
+            print(f"  {finding.kind}: {finding.detail}")
         return 1
     print("history chain intact / 履历哈希链完整")
+    return 0
+
+
+def cmd_checkpoint_history(args: argparse.Namespace) -> int:
+    """Run periodically (cron, or the job engine through audit.checkpoints.run)."""
+    from demosites.audit import checkpoints
+    from demosites.core.errors import DomainError
+
+    try:
+        cp = checkpoints.run()
+    except DomainError as exc:
+        print(exc.detail, file=sys.stderr)
+        return 1
+    print(
+        f"checkpoint {cp.id}: {cp.total} rows in {cp.streams} streams, head {cp.key_id}:{cp.head} / "
+        f"检查点 {cp.id}：{cp.streams} 个对象的 {cp.total} 条履历"
+    )
     return 0
 
 
@@ -123,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("openapi", help="write openapi/openapi.json")
     p.add_argument("--output")
     p.set_defaults(func=cmd_openapi)
-    p = sub.add_parser("verify-history", help="check the history hash chain")
+    p = sub.add_parser("verify-history", help="check every history chain and the last checkpoint")
     p.set_defaults(func=cmd_verify_history)
+    p = sub.add_parser("checkpoint-history", help="record each history chain's head (periodically)")
+    p.set_defaults(func=cmd_checkpoint_history)
     p = sub.add_parser(
         "archive-audit", help="archive security audit entries past the retention period"
     )

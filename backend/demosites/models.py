@@ -2,11 +2,14 @@
 
 from demosites.applicants.models import ApplicantUnit  # noqa: F401
 from demosites.applications.models import Application, AssessmentAssignment  # noqa: F401
-from demosites.audit.models import HistoryEntry  # noqa: F401
+from demosites.audit.models import (  # noqa: F401
+    HistoryCheckpoint,
+    HistoryCheckpointHead,
+    HistoryEntry,
+)
 from demosites.auth.models import LoginAttempt, UserSession  # noqa: F401
 from demosites.core.db import metadata  # noqa: F401
 from demosites.core.idempotency import IdempotencyRecord  # noqa: F401
-from demosites.core.pagecache import ChangeStamp  # noqa: F401
 from demosites.core.ratelimit import RateBucket  # noqa: F401
 from demosites.documents.models import DocumentJob  # noqa: F401
 from demosites.events.models import OutboxEvent  # noqa: F401

@@ -1,5 +1,6 @@
 """The history (履历): append-only in the database itself, one row per transition written in the
-transition's own transaction, hash-chained, and a verifier that names a tampered row."""
+transition's own transaction, hash-chained per object, and a verifier that names a tampered row
+(tests/audit/ walks the streams, checkpoints and every kind of tampering)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from demosites.applications import service, transitions
 from demosites.applications.models import Status
 from demosites.applications.schemas import TransitionRequest
 from demosites.audit.models import HistoryEntry
-from demosites.audit.service import record, verify_chain
+from demosites.audit.service import GENESIS, record, verify_chain
 from demosites.core.actor import SYSTEM
 from demosites.events import service as events
 from demosites.rounds.models import Quota
@@ -104,7 +105,9 @@ def test_each_transition_writes_exactly_one_history_row_and_none_when_rolled_bac
     assert len(after) == len(before) + 1
     row = after[-1]
     assert (row.action, row.from_state, row.to_state) == (action, rule.source, rule.target)
-    assert row.prev_hash and row.hash and row.hash != row.prev_hash
+    # the application's own chain: the next place after its rows so far, linked to the last
+    assert row.seq == len(before) + 1
+    assert row.prev_hash == (before[-1].hash if before else GENESIS) and row.hash != row.prev_hash
 
 
 def test_a_refused_batch_writes_no_history(session: Session) -> None:
@@ -144,16 +147,17 @@ def _tamper_one(session: Session, entry_id: int) -> None:
 def test_the_chain_links_every_row_and_the_verifier_names_a_single_tampered_one(
     session: Session,
 ) -> None:
-    rows = [record(session, SYSTEM, "test", n, "note", opinion=f"意见 {n}") for n in range(5)]
+    rows = [record(session, SYSTEM, "test", 1, "note", opinion=f"意见 {n}") for n in range(5)]
     assert [r.prev_hash for r in rows[1:]] == [r.hash for r in rows[:-1]]
-    assert verify_chain(session) == []
+    assert verify_chain(session).intact
     with session.begin_nested() as tampering:
         _tamper_one(session, rows[2].id or 0)
         session.expire_all()
-        assert verify_chain(session) == [rows[2].id]  # that row only: the links still hold
+        # that row only: the links still hold
+        assert verify_chain(session).tampered_ids == [rows[2].id]
         tampering.rollback()
     session.expire_all()
-    assert verify_chain(session) == []
+    assert verify_chain(session).intact
 
 
 @pytest.fixture

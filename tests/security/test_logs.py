@@ -236,6 +236,7 @@ def test_the_verifier_names_a_tampered_entry(session: Session, client: TestClien
     assert client.get("/api/v1/security/audit/verify", headers=aud).json()["intact"] is True
     victim = session.exec(select(HistoryEntry).order_by(HistoryEntry.id.desc())).first()  # type: ignore[union-attr]
     assert victim is not None
+    victim_id = victim.id  # read now: the request below ends the transaction the row came from
     # Someone with database access bypasses the product: drops the trigger and edits a row.
     dialect = session.get_bind().dialect.name
     with session.begin_nested():
@@ -244,11 +245,12 @@ def test_the_verifier_names_a_tampered_entry(session: Session, client: TestClien
         else:
             session.execute(text("DROP TRIGGER history_no_update"))
         session.execute(
-            text("UPDATE history SET to_state = 'success' WHERE id = :id"), {"id": victim.id}
+            text("UPDATE history SET to_state = 'success' WHERE id = :id"), {"id": victim_id}
         )
         session.expire_all()
         report = client.get("/api/v1/security/audit/verify", headers=aud).json()
-        assert report["intact"] is False and victim.id in report["tampered_ids"]
+        assert report["intact"] is False and victim_id in report["tampered_ids"]
+        assert [(f["kind"], f["entry_id"]) for f in report["findings"]] == [("edited", victim_id)]
         session.rollback()
 
 

@@ -86,7 +86,7 @@ def list_applications(
 ) -> Response:
     filters = {"round_id": round_id, "status": status, "field": field, "recommender_id": recommender_id,
                "priority": priority, "q": q}  # fmt: skip
-    # Validated as a whole page in the service (or cached as such): sent without a second pass.
+    # Validated as a whole page in the service: sent without a second pass.
     body = service.list_page_json(session, actor, filters, page.limit, page.offset)
     return Response(body, media_type="application/json")
 

@@ -46,7 +46,6 @@ from demosites.applications.schemas import (
 )
 from demosites.audit import service as audit
 from demosites.audit.models import HistoryEntry
-from demosites.core import pagecache
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.concurrency import ANY, IfMatch, etag
@@ -272,22 +271,12 @@ def list_summaries(
 def list_page_json(
     session: Session, actor: Actor, filters: dict[str, Any], limit: int, offset: int
 ) -> bytes:
-    """The list's page as JSON, from the page cache while nothing it is made from changed."""
-    current = pagecache.stamp(session, pagecache.APPLICATIONS)
-    key = (
-        pagecache.APPLICATIONS, current, id(session.get_bind().engine), clock.today(),
-        # What the page depends on of the caller: readable_by and allowed_actions use the
-        # roles, the organisation and (for assessors) the person.
-        actor.roles, actor.organization_id, actor.user_id if actor.has("assessor") else None,
-        tuple(sorted((k, str(v)) for k, v in filters.items() if v is not None)), limit, offset,
-    )  # fmt: skip
-    if current is not None and (page := pagecache.pages.get(key)) is not None:
-        return page
-    page = list_summaries(session, actor, filters, limit, offset).model_dump_json().encode()
-    # A transaction that changed what it read may still roll back: its page is not kept.
-    if current is not None and not pagecache.pending_writes(session):
-        pagecache.pages.put(key, page)
-    return page
+    """The list's page as JSON, made anew on every request (validated once, as a whole page).
+
+    No page is kept between requests: the page cache of migration 0910 made every write of the
+    seven tables the list is made from update one shared row, a lock every writer in the province
+    passed through (issue 17); on a deadline day its pages were stale almost as soon as made."""
+    return list_summaries(session, actor, filters, limit, offset).model_dump_json().encode()
 
 
 def history(session: Session, actor: Actor, application_id: int) -> list[HistoryEntry]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import tuple_, update
 from sqlmodel import Session, col, func, select
 
 from demosites.applicants.models import ApplicantUnit
@@ -40,10 +40,6 @@ from demosites.files.service import files_of
 from demosites.rounds import service as rounds
 from demosites.rounds.errors import MeetingNotFound
 from demosites.rounds.models import Meeting, MeetingKind, PhaseException, Quota, Round
-
-# audit.service serialises history writers on PostgreSQL with this advisory lock; transitions
-# take it first, before any row lock, so that a batch and a single change never deadlock.
-_HISTORY_LOCK = 7424001
 
 Hook = Callable[[Session, Actor, Application], None]
 # Called in `award`, in the same transaction, after the plaque number is assigned and the new
@@ -182,7 +178,9 @@ def plaque_number(year: int, seq: int) -> str:
 
 
 def assign_plaque(ctx: Context) -> None:
-    """Next number of the round; concurrent awards are serialised and the unique index holds."""
+    """Next number of the round: awards of one round draw one after the other (the round's row
+    lock, an effect row in core/locks.py's order), and the unique index holds."""
+    rounds.get_round(ctx.session, ctx.app.round_id, for_update=True)
     last = ctx.session.exec(
         select(func.max(Application.plaque_no)).where(Application.round_id == ctx.app.round_id)
     ).one()
@@ -338,11 +336,6 @@ def allowed_actions(actor: Actor, application: Any, today: date, facts: Facts) -
 # ---- performing -------------------------------------------------------------------------------
 
 
-def _serialise_history_writers(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({_HISTORY_LOCK})"))
-
-
 def transition(
     session: Session,
     actor: Actor,
@@ -355,7 +348,6 @@ def transition(
     rule = RULES.get(str(action))
     if rule is None:
         raise ValidationFailed(f"Unknown action {action} / 未知操作")
-    _serialise_history_writers(session)
     app = repository.lock(session, application.id or 0)
     if_match.check(app.version)
     on = clock.today()
@@ -410,6 +402,29 @@ def transition(
     return app
 
 
+def _lock_batch(session: Session, application_ids: list[int], rule: Rule | None) -> None:
+    """A batch takes its rows in core/locks.py's order before any effect: every application in
+    ascending id, then the quotas its effects may change in ascending id (two batches touching
+    the same quotas in another order would deadlock)."""
+    rows = session.exec(
+        select(Application.round_id, Application.recommender_id)
+        .where(col(Application.id).in_(application_ids))
+        .order_by(col(Application.id))
+        .with_for_update()
+    ).all()
+    if rule is not None and {consume_quota, release_quota} & set(rule.effects) and rows:
+        session.exec(
+            select(Quota.id)
+            .where(
+                tuple_(col(Quota.round_id), col(Quota.recommender_id)).in_(
+                    {(r, o) for r, o in rows}
+                )
+            )
+            .order_by(col(Quota.id))
+            .with_for_update()
+        ).all()
+
+
 def transition_batch(
     session: Session,
     actor: Actor,
@@ -419,7 +434,7 @@ def transition_batch(
 ) -> list[Application]:
     """The same action on every listed application, all or nothing: the first refusal undoes
     the others and answers with its code and the `application_id` it concerns."""
-    _serialise_history_writers(session)
+    _lock_batch(session, application_ids, RULES.get(str(action)))
     done: list[Application] = []
     with session.begin_nested():
         for app_id in sorted(application_ids):  # one lock order for every batch: no deadlocks

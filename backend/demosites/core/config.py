@@ -47,8 +47,6 @@ class Settings(BaseSettings):
     password_hash_fast: bool = False  # test-only: cheap argon2 parameters
     rate_limit_user_per_minute: int = 600  # 0 turns the limit off (benchmarks)
     rate_limit_service_per_minute: int = 1200
-    # Rendered application-list pages kept per API process while unchanged (0: none).
-    list_cache_entries: int = Field(default=256, ge=0, le=100_000)
     # Days a finished document job's file is kept; then the sweep deletes it (the job: expired).
     document_job_retention_days: int = Field(default=7, ge=1, le=3650)
     public_base_url: str = "http://127.0.0.1:8000"

@@ -22,7 +22,7 @@ from demosites.core.config import VAR_DIR
 from demosites.security.audit import OBJECT_TYPE, SecurityEvent, log_event
 from demosites.security.models import AuditArchive
 from demosites.security.policy import get_policy
-from demosites.security.schemas import AuditEntryRead, ChainReport, LoginLogRead
+from demosites.security.schemas import AuditEntryRead, ChainFinding, ChainReport, LoginLogRead
 
 EXPORT_LIMIT = 100_000  # rows in one export; narrow the dates for more
 ARCHIVE_DIR = VAR_DIR / "archive"
@@ -110,9 +110,12 @@ def search_audit(
 
 
 def verify_chain(session: Session) -> ChainReport:
-    bad = history.verify_chain(session)
-    checked = int(session.exec(select(func.count()).select_from(HistoryEntry)).one())
-    return ChainReport(intact=not bad, checked=checked, tampered_ids=bad)
+    report = history.verify_chain(session)
+    return ChainReport(
+        intact=report.intact, checked=report.checked, streams=report.streams,
+        checkpoint_id=report.checkpoint_id, tampered_ids=report.tampered_ids,
+        findings=[ChainFinding.model_validate(f, from_attributes=True) for f in report.findings],
+    )  # fmt: skip
 
 
 # --- export (CSV or Excel); exporting is itself audited ----------------------------------------
@@ -200,13 +203,14 @@ def archive_old_entries(
     break the chain the verifier checks. The archive is the copy kept beyond the database."""
     policy = get_policy(session)
     cutoff = clock.now() - timedelta(days=policy.audit_retention_days)
-    after = session.exec(select(func.max(AuditArchive.last_history_id))).one() or 0
-    entries = history.entries_between(session, OBJECT_TYPE, int(after), cutoff)
+    # Each archive takes the entries dated from the previous one's cut-off up to its own.
+    since = session.exec(select(func.max(AuditArchive.up_to))).one()
+    entries = history.entries_between(session, OBJECT_TYPE, since, cutoff)
     if not entries:
         return None
     folder = directory or ARCHIVE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    first, last = entries[0].id or 0, entries[-1].id or 0
+    first, last = min(e.id or 0 for e in entries), max(e.id or 0 for e in entries)
     path = folder / f"security-audit-{first:09d}-{last:09d}.jsonl.gz"
     lines = []
     for e in entries:

@@ -469,7 +469,7 @@ def export_security_audit(
 @router.get(
     "/security/audit/verify",
     operation_id="verify_audit_chain",
-    summary="Check the hash chain of the whole history: tampered rows are named (auditor)",
+    summary="Check every object's hash chain in the history and the latest checkpoint: what is wrong is named (auditor)",
     response_model=ChainReport,
     responses=responses(*_auth),
 )

@@ -176,10 +176,30 @@ class AuditPage(BaseModel):
     total: int
 
 
+class ChainFinding(BaseModel):
+    """One thing wrong with the history: a row changed, missing, out of place, or a stream or
+    checkpoint that no longer agrees (a deleted tail names no row)."""
+
+    kind: Literal[
+        "edited", "broken_link", "missing_rows", "out_of_order", "unknown_key", "truncated",
+        "checkpoint_changed", "checkpoint_forged", "fewer_rows",
+    ]  # fmt: skip
+    object_type: str | None = Field(description="the stream's object type")
+    object_id: int | None = Field(description="the stream's object id")
+    seq: int | None = Field(description="place in the stream")
+    entry_id: int | None = Field(description="the history row found wrong, if any")
+    detail: str = Field(examples=["application 12: row 345 was changed after it was written / …"])
+
+
 class ChainReport(BaseModel):
     intact: bool
-    checked: int
-    tampered_ids: list[int]
+    checked: int = Field(description="history rows checked")
+    streams: int = Field(description="objects (streams) checked, one hash chain each")
+    checkpoint_id: int | None = Field(
+        description="the latest checkpoint the history must extend (none yet: null)"
+    )
+    tampered_ids: list[int] = Field(description="ids of the rows a finding names")
+    findings: list[ChainFinding]
 
 
 class ArchiveRead(BaseModel):

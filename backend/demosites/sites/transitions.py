@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session
 
 from demosites.applications.errors import InvalidTransition
@@ -46,10 +45,6 @@ from demosites.sites.models import (
     SiteStatus,
 )
 from demosites.sites.schemas import SiteTransitionRequest
-
-# The same advisory lock audit.service takes for the history chain: taken first, before the row
-# lock, so a site change and an application change never deadlock (see applications).
-_HISTORY_LOCK = 7424001
 
 
 @dataclass
@@ -315,11 +310,6 @@ def allowed_actions(
     return out
 
 
-def _serialise_history_writers(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({_HISTORY_LOCK})"))
-
-
 def transition(
     session: Session,
     actor: Actor,
@@ -332,7 +322,6 @@ def transition(
     action = str(payload.action)
     if action not in ACTIONS:
         raise ValidationFailed(f"Unknown action {action} / 未知操作")
-    _serialise_history_writers(session)
     row = repository.lock(session, site.id or 0)
     if_match.check(row.version)
     role = acting_role(actor, ACTIONS[action], row)

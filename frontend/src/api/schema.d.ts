@@ -571,7 +571,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Check the hash chain of the whole history: tampered rows are named (auditor) */
+        /** Check every object's hash chain in the history and the latest checkpoint: what is wrong is named (auditor) */
         get: operations["verify_audit_chain"];
         put?: never;
         post?: never;
@@ -2868,14 +2868,69 @@ export interface components {
             city?: string | null;
             field?: components["schemas"]["FieldKind"] | null;
         };
+        /**
+         * ChainFinding
+         * @description One thing wrong with the history: a row changed, missing, out of place, or a stream or
+         *     checkpoint that no longer agrees (a deleted tail names no row).
+         */
+        ChainFinding: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "edited" | "broken_link" | "missing_rows" | "out_of_order" | "unknown_key" | "truncated" | "checkpoint_changed" | "checkpoint_forged" | "fewer_rows";
+            /**
+             * Object Type
+             * @description the stream's object type
+             */
+            object_type: string | null;
+            /**
+             * Object Id
+             * @description the stream's object id
+             */
+            object_id: number | null;
+            /**
+             * Seq
+             * @description place in the stream
+             */
+            seq: number | null;
+            /**
+             * Entry Id
+             * @description the history row found wrong, if any
+             */
+            entry_id: number | null;
+            /**
+             * Detail
+             * @example application 12: row 345 was changed after it was written / …
+             */
+            detail: string;
+        };
         /** ChainReport */
         ChainReport: {
             /** Intact */
             intact: boolean;
-            /** Checked */
+            /**
+             * Checked
+             * @description history rows checked
+             */
             checked: number;
-            /** Tampered Ids */
+            /**
+             * Streams
+             * @description objects (streams) checked, one hash chain each
+             */
+            streams: number;
+            /**
+             * Checkpoint Id
+             * @description the latest checkpoint the history must extend (none yet: null)
+             */
+            checkpoint_id: number | null;
+            /**
+             * Tampered Ids
+             * @description ids of the rows a finding names
+             */
             tampered_ids: number[];
+            /** Findings */
+            findings: components["schemas"]["ChainFinding"][];
         };
         /** CompliancePage */
         CompliancePage: {

@@ -240,10 +240,10 @@ const en: typeof zhCN = {
   audit: {
     title: 'Security audit',
     chain: 'Integrity check',
-    chainHint: 'Audit entries are stored in an append-only hash chain that nobody can edit or delete through the product. The check recomputes the whole chain and names tampered entries.',
+    chainHint: 'Audit entries are append-only: nobody can edit or delete them through the product. Each object\'s entries form a hash chain of their own, and checkpoints record every chain\'s last entry. The check recomputes every chain and names edited, missing and deleted entries.',
     verify: 'Verify the hash chain',
     intact: 'Intact: {n} entries checked, no tampering found',
-    tampered: '{n} tampered entries found ({checked} checked)',
+    tampered: '{n} problems found ({checked} entries checked)',
     tamperedIds: 'Tampered entry ids: {ids}',
     at: 'Time',
     event: 'Event',

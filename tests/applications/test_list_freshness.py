@@ -1,30 +1,22 @@
-"""The application list's page cache: a page is served again only while nothing it is made from
-has changed — through the API or behind its back — and never to a caller it was not made for."""
+"""The application list shows what the database holds now — a change through the API or behind its
+back shows at the next request — and each caller sees only their own scope and actions.
+
+The list is made anew on every request (its page cache went in issue 17, see
+applications/service.list_page_json); these tests guard whoever puts a cache back."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
 from demosites.applications.models import Application, AssessmentAssignment, Status
-from demosites.core import pagecache
 from demosites.core.clock import clock
-from demosites.core.config import get_settings
-from demosites.rounds.models import PhaseException
 from tests.applications import builders as b
 from tests.applications.builders import Api
-from tests.statements import counting
 
 LIST = "/api/v1/applications"
-
-
-def stamp(session: Session) -> int:
-    value = pagecache.stamp(session, pagecache.APPLICATIONS)
-    assert value is not None
-    return value
 
 
 def _round_with_submitted(session: Session, n: int = 3) -> tuple[Any, list[Application]]:
@@ -37,24 +29,6 @@ def _round_with_submitted(session: Session, n: int = 3) -> tuple[Any, list[Appli
         for _ in range(n)
     ]
     return r, apps
-
-
-def test_an_unchanged_page_is_served_again_without_reading_it_again(
-    api: Api, session: Session
-) -> None:
-    r, _ = _round_with_submitted(session)
-    office = b.person(session, ["office"], "office")
-    api.headers(office)  # log in (and commit the setup) before counting
-    engine = session.get_bind().engine  # type: ignore[union-attr]
-    with counting(engine) as first:
-        one = api.get(office, LIST, params={"round_id": r.id})
-    with counting(engine) as second:
-        two = api.get(office, LIST, params={"round_id": r.id})
-    assert one.status_code == two.status_code == 200
-    assert one.content == two.content and len(one.json()["items"]) == 3
-    # The second answer cost authentication and the stamp only: no page, no facts.
-    assert len(second) < len(first)
-    assert not any("FROM application" in s for s in second), second
 
 
 def test_a_transition_shows_in_the_next_list_at_once(api: Api, session: Session) -> None:
@@ -100,41 +74,6 @@ def test_a_change_made_outside_the_api_shows_at_once(api: Api, session: Session)
     assert item["recommender"]["name"] == "合肥市委宣传部（新）"
 
 
-@pytest.mark.parametrize("table", pagecache.STAMPED_TABLES[pagecache.APPLICATIONS])
-def test_every_write_to_a_table_the_list_is_made_from_moves_the_stamp(
-    table: str, session: Session
-) -> None:
-    _round_with_submitted(session, 1)
-    if table == "assessment_assignment":
-        app = session.query(Application).first()
-        assert app is not None
-        b.cast_for(session, app)
-    if table == "phase_exception":
-        session.add(
-            PhaseException(
-                round_id=session.query(Application).first().round_id,  # type: ignore[union-attr]
-                action="recommend",
-                on_date=b.MATERIALS,
-                reason="补报",
-                granted_by=1,
-                created_at=clock.now(),
-            )  # fmt: skip
-        )
-    session.commit()
-    quoted = f'"{table}"'
-    for sql in (
-        f"UPDATE {quoted} SET id = id",  # every row, changing nothing: still a write
-        f"DELETE FROM {quoted} WHERE id = (SELECT max(id) FROM {quoted}) AND 1 = 0",
-    ):
-        before = stamp(session)
-        session.execute(text(sql))
-        # An UPDATE of rows always moves it; a DELETE of none moves it on PostgreSQL only
-        # (statement triggers fire for zero rows), which only costs a re-read.
-        if sql.startswith("UPDATE"):
-            assert stamp(session) > before, (table, sql)
-    assert session.execute(text(f"SELECT count(*) FROM {quoted}")).scalar_one() >= 1
-
-
 def test_callers_never_share_a_page(api: Api, session: Session) -> None:
     b.set_day(b.BEFORE)
     r = b.make_round(session)
@@ -145,7 +84,7 @@ def test_callers_never_share_a_page(api: Api, session: Session) -> None:
     hefei_rec = b.person(session, ["recommender"], hefei)
     wuhu_rec = b.person(session, ["recommender"], wuhu)
     office = b.person(session, ["office"], "office")
-    for _ in range(2):  # the second round of calls is served from the cache
+    for _ in range(2):  # asked twice: a second answer is never another caller's
         seen = {
             who: {
                 i["id"]: i["allowed_actions"]
@@ -159,9 +98,7 @@ def test_callers_never_share_a_page(api: Api, session: Session) -> None:
         assert "recommend" not in seen["office"][mine.id]
 
 
-def test_an_assessor_sees_only_their_own_assignments_even_from_the_cache(
-    api: Api, session: Session
-) -> None:
+def test_an_assessor_sees_only_their_own_assignments_every_time(api: Api, session: Session) -> None:
     r, apps = _round_with_submitted(session, 2)
     for a in apps:
         a.status = Status.preliminary_passed
@@ -193,44 +130,3 @@ def test_the_next_day_is_a_new_page(api: Api, session: Session) -> None:
     b.set_day(b.GAP)  # the application window has closed overnight; nothing was written
     later = api.get(cast.recommender, LIST, params={"round_id": r.id}).json()["items"][0]
     assert "recommend" not in later["allowed_actions"]
-
-
-def test_with_the_cache_off_the_list_answers_the_same(
-    api: Api, session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    r, _ = _round_with_submitted(session)
-    office = b.person(session, ["office"], "office")
-    cached = api.get(office, LIST, params={"round_id": r.id}).content
-    monkeypatch.setattr(get_settings(), "list_cache_entries", 0)
-    pagecache.pages.clear()
-    assert api.get(office, LIST, params={"round_id": r.id}).content == cached
-    assert len(pagecache.pages) == 0
-
-
-def test_the_cache_keeps_at_most_its_number_of_pages(
-    api: Api, session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(get_settings(), "list_cache_entries", 2)
-    r, _ = _round_with_submitted(session)
-    office = b.person(session, ["office"], "office")
-    for offset in range(4):
-        assert (
-            api.get(
-                office, LIST, params={"round_id": r.id, "limit": 1, "offset": offset}
-            ).status_code
-            == 200
-        )
-    assert len(pagecache.pages) == 2
-
-
-def test_the_cache_holds_at_most_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pagecache, "MAX_TOTAL_BYTES", 2_500)
-    cache = pagecache.PageCache()
-    for i in range(5):
-        cache.put(("page", i), b"x" * 1_000)
-    assert len(cache) == 2 and cache.size == 2_000
-    assert cache.get(("page", 0)) is None and cache.get(("page", 4)) == b"x" * 1_000
-    cache.put(("page", 4), b"y" * 10)  # replacing a page counts its new size only
-    assert cache.size == 1_010
-    cache.put(("too big",), b"z" * (pagecache.MAX_PAGE_BYTES + 1))
-    assert cache.get(("too big",)) is None
