@@ -10,7 +10,7 @@ PORT ?= 8000
 
 .PHONY: help run test install install-backend install-frontend build migrate seed serve openapi client \
         system-pdf system-test system-browser \
-        test-backend test-frontend test-e2e lint fmt worker bench clean
+        test-backend test-frontend test-e2e lint fmt worker bench bench-deadline clean
 
 help:
 	@echo "make run    — install, build the SPA, migrate, seed demo data, serve on http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint   — ruff, mypy, vue-tsc, eslint"
 	@echo "make worker — the webhook delivery worker (make run starts one beside the API)"
 	@echo "make bench  — benchmarks (figures in benchmarks/README.md)"
+	@echo "make bench-deadline — the deadline-day benchmark alone (BENCH_SECONDS, BENCH_CLIENTS: benchmarks/README.md)"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -94,6 +95,11 @@ bench: install-backend
 	$(PY) benchmarks/http/bench_http.py
 	$(PY) benchmarks/ledger/bench_ledger.py
 	$(PY) benchmarks/documents/bench_import.py
+	$(PY) benchmarks/deadline/bench_deadline.py
+
+# Deadline day: PostgreSQL at BENCH_ADMIN_URL and the virtualenv, nothing else (the script says what is missing).
+bench-deadline: install-backend
+	$(PY) benchmarks/deadline/bench_deadline.py
 
 fmt: install-backend
 	$(VENV)/bin/ruff format backend tests
