@@ -14,7 +14,6 @@ from demosites.applications.errors import (
     ConflictOfInterest,
     DuplicateApplication,
     FormIncomplete,
-    InvalidTransition,
     NotAnAssessor,
     NotEligible,
     OutsidePhase,
@@ -53,6 +52,7 @@ from demosites.files.service import DOWNLOAD_RESPONSE
 from demosites.rounds.errors import MeetingNotFound, RoundNotFound
 from demosites.rounds.models import FieldKind
 from demosites.rounds.schemas import HistoryPage, HistoryRead
+from demosites.statemachine.errors import InvalidTransition
 
 router = APIRouter(prefix="/api/v1", tags=["applications"], route_class=IdempotentRoute)
 FilerDep = Annotated[Actor, Depends(require_roles("applicant", "recommender", "office"))]

@@ -12,7 +12,6 @@ from sqlmodel import Session, col, func, select
 
 from demosites.applicants.models import ApplicantUnit
 from demosites.applications import transitions as workflow
-from demosites.applications.errors import InvalidTransition
 from demosites.applications.models import Action, Application, Status
 from demosites.applications.schemas import TransitionRequest
 from demosites.audit import service as audit
@@ -44,6 +43,7 @@ from demosites.sites.schemas import (
     ObjectionRead,
     ObjectionResult,
 )
+from demosites.statemachine.errors import InvalidTransition
 
 # Objections a single client address may file per hour (kept in the database, so it holds
 # across workers and restarts).
@@ -250,11 +250,10 @@ def decide_objection(
         role="office", opinion=data.investigation, data={"application_id": o.application_id, "notice_id": o.notice_id},
     )  # fmt: skip
     if data.result == ObjectionStatus.upheld:
-        app = session.get(Application, o.application_id)
-        assert app is not None
-        workflow.transition(
-            session, actor, app, Action.uphold_objection,
+        workflow.MACHINE.perform(
+            session, actor, o.application_id, Action.uphold_objection,
             TransitionRequest(action=Action.uphold_objection, opinion=data.investigation),
+            opinion=data.investigation,
         )  # fmt: skip
     return _objection_reads(session, [o])[0]
 

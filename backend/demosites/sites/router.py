@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from demosites.applications.errors import ConflictOfInterest, InvalidTransition, OutsidePhase
+from demosites.applications.errors import ConflictOfInterest, OutsidePhase
 from demosites.auth.deps import ActorDep, SessionDep, client_ip, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
@@ -80,6 +80,7 @@ from demosites.sites.schemas import (
     SiteRead,
     SiteTransitionRequest,
 )
+from demosites.statemachine.errors import InvalidTransition
 
 router = APIRouter(prefix="/api/v1", tags=["sites"], route_class=IdempotentRoute)
 notice_router = APIRouter(prefix="/api/v1", tags=["notices"], route_class=IdempotentRoute)

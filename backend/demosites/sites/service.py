@@ -59,6 +59,7 @@ from demosites.sites.schemas import (
     SiteTransitionRequest,
     UninspectedSite,
 )
+from demosites.statemachine.errors import InvalidTransition
 
 REMIND_DAYS = 14  # rectifications due within this many days are listed for the office
 HOLDS_PLAQUE = (SiteStatus.active, SiteStatus.rectifying)
@@ -265,7 +266,7 @@ def create_inspection(
     site = readable(session, actor, site_id)
     _check_year(data.year)
     if site.status not in HOLDS_PLAQUE:
-        raise transitions.InvalidTransition(f"The site is {site.status} / 示范点已摘牌，不再检查")
+        raise InvalidTransition(f"The site is {site.status} / 示范点已摘牌，不再检查")
     _check_inspectors(session, data.inspector_ids, [site])
     exists = session.exec(
         select(Inspection.id).where(

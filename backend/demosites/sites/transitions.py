@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from demosites.applications.errors import InvalidTransition
 from demosites.audit import service as audit
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
@@ -46,6 +45,7 @@ from demosites.sites.models import (
     SiteStatus,
 )
 from demosites.sites.schemas import SiteTransitionRequest
+from demosites.statemachine.errors import InvalidTransition
 
 # The same advisory lock audit.service takes for the history chain: taken first, before the row
 # lock, so a site change and an application change never deadlock (see applications).
