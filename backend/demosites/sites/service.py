@@ -1,5 +1,6 @@
 """Rules of sites: creation on award, reading with allowed actions, inspections and campaigns,
-rectification evidence, publicity and the office's reminders. State changes: transitions.py."""
+rectification evidence, publicity and the office's reminders. State changes: transitions.py's
+table, performed by the engine."""
 
 from __future__ import annotations
 
@@ -136,7 +137,7 @@ def to_reads(session: Session, actor: Actor, sites: list[Site]) -> list[SiteRead
                 delist_reason=s.delist_reason,
                 delisted_on=s.delisted_on,  # type: ignore[arg-type]
                 open_rectification=rectification_read(r) if r else None,
-                allowed_actions=transitions.allowed_actions(session, actor, s, r, today),  # type: ignore[arg-type]
+                allowed_actions=transitions.MACHINE.allowed_actions(session, actor, s, r, today),  # type: ignore[arg-type]
                 version=s.version,
                 etag=etag(s.version),
                 created_at=s.created_at,
@@ -180,7 +181,10 @@ def transition(
     body: SiteTransitionRequest,
     if_match: IfMatch = ANY,
 ) -> Site:
-    return transitions.transition(session, actor, readable(session, actor, site_id), body, if_match)
+    site = readable(session, actor, site_id)
+    return transitions.MACHINE.perform(
+        session, actor, site.id or 0, body.action, body, opinion=body.opinion, if_match=if_match
+    )
 
 
 # ---- inspections (检查 / 复核) --------------------------------------------------------------
