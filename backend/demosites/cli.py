@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from demosites.core.config import ROOT, get_settings
 from demosites.core.db import get_engine
+from demosites.wiring import wire
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name")
     p.set_defaults(func=cmd_create_admin)
     args = parser.parse_args(argv)
+    wire()
     return int(args.func(args))
 
 

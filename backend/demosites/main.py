@@ -40,6 +40,7 @@ from demosites.organizations.router import router as org_router
 from demosites.rounds.router import router as rounds_router
 from demosites.security.router import router as security_router
 from demosites.sites.router import ROUTERS as sites_routers
+from demosites.wiring import wire
 
 log = logging.getLogger("demosites")
 
@@ -107,6 +108,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    wire()
     app = FastAPI(
         title="安徽省基层思想政治工作示范点管理平台 API",
         version="1.0.0",

@@ -381,7 +381,7 @@ def file_objection(
     return o
 
 
-# ---- guards the workflow calls (registered in sites/hooks.py) --------------------------------
+# ---- guards the workflow calls (registered at start-up: demosites.wiring) ---------------------
 
 
 def award_allowed(ctx: workflow.Context) -> None:

@@ -70,7 +70,8 @@ HOLDS_PLAQUE = (SiteStatus.active, SiteStatus.rectifying)
 
 
 def create_site_for(session: Session, actor: Actor, app: Application) -> Site:
-    """The award hook: the awarded application becomes a site (示范点) holding its plaque."""
+    """The award's reaction (registered at start-up: demosites.wiring): the awarded application
+    becomes a site (示范点) holding its plaque."""
     existing = session.exec(select(Site).where(Site.application_id == app.id)).first()
     if existing is not None:
         return existing
