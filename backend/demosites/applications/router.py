@@ -34,6 +34,7 @@ from demosites.applications.schemas import (
     MaterialRead,
     TransitionRequest,
 )
+from demosites.audit.schemas import HistoryPage, HistoryRead
 from demosites.auth.deps import ActorDep, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
@@ -51,7 +52,6 @@ from demosites.files.errors import FileNotFound
 from demosites.files.service import DOWNLOAD_RESPONSE
 from demosites.rounds.errors import MeetingNotFound, RoundNotFound
 from demosites.rounds.models import FieldKind
-from demosites.rounds.schemas import HistoryPage, HistoryRead
 from demosites.statemachine.errors import InvalidTransition
 
 router = APIRouter(prefix="/api/v1", tags=["applications"], route_class=IdempotentRoute)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Response, status
 
 from demosites.applications import service as applications
 from demosites.applications.errors import ApplicationNotFound
+from demosites.audit.schemas import HistoryPage, HistoryRead
 from demosites.auth.deps import ActorDep, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
@@ -32,8 +33,6 @@ from demosites.rounds.errors import (
     RoundNotFound,
 )
 from demosites.rounds.schemas import (
-    HistoryPage,
-    HistoryRead,
     MeetingCreate,
     MeetingPage,
     MeetingRead,

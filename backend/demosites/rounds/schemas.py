@@ -1,4 +1,4 @@
-"""API shapes of rounds, quota rules, phase exceptions, meetings, stats and history."""
+"""API shapes of rounds, quota rules, phase exceptions, meetings and stats."""
 
 from __future__ import annotations
 
@@ -204,29 +204,6 @@ class MeetingRead(BaseModel):
 
 class MeetingPage(BaseModel):
     items: list[MeetingRead]
-    total: int
-
-
-class HistoryRead(BaseModel):
-    """One history (履历) entry: who did what, in which role, when, with which opinion."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    action: str
-    from_state: str | None
-    to_state: str | None
-    actor_name: str
-    actor_role: str | None
-    actor_org_id: int | None
-    actor_org_name: str | None
-    at: datetime
-    opinion: str | None
-    data: dict[str, Any] | None
-
-
-class HistoryPage(BaseModel):
-    items: list[HistoryRead]
     total: int
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, Up
 from fastapi.responses import FileResponse
 
 from demosites.applications.errors import ConflictOfInterest, OutsidePhase
+from demosites.audit.schemas import HistoryPage, HistoryRead
 from demosites.auth.deps import ActorDep, SessionDep, client_ip, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
@@ -27,7 +28,6 @@ from demosites.files.errors import FileNotFound
 from demosites.files.service import DOWNLOAD_RESPONSE
 from demosites.rounds.errors import RoundNotFound
 from demosites.rounds.models import FieldKind
-from demosites.rounds.schemas import HistoryPage, HistoryRead
 from demosites.sites import notices, public, service
 from demosites.sites.errors import (
     DeadlinePassed,
