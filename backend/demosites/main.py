@@ -14,6 +14,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demosites.applicants.router import router as applicants_router
+from demosites.applications.router import round_router as applications_round_router
 from demosites.applications.router import router as applications_router
 from demosites.auth.router import router as auth_router
 from demosites.core import fallback
@@ -48,7 +49,7 @@ API_ROUTERS = [auth_router, org_router, security_router, integration.router, int
 # documents first: its /applications/export.xlsx and /applicants/import-template.xlsx would
 # otherwise be taken for /applications/{id} and /applicants/{id}.
 API_ROUTERS += [documents_router]
-API_ROUTERS += [rounds_router, applicants_router, applications_router]
+API_ROUTERS += [rounds_router, applications_round_router, applicants_router, applications_router]
 API_ROUTERS += sites_routers
 SPA_DIR = ROOT / "frontend" / "dist"
 

@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from demosites.applications.models import Application, AssessmentAssignment, Status
+from demosites.applications.models import Application, AssessmentAssignment, PhaseException, Status
 from demosites.core import pagecache
 from demosites.core.clock import clock
 from demosites.core.config import get_settings
-from demosites.rounds.models import PhaseException
 from tests.applications import builders as b
 from tests.applications.builders import Api
 from tests.statements import counting

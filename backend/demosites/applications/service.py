@@ -34,12 +34,14 @@ from demosites.applications.schemas import (
     AssessorRead,
     AssessorRef,
     BatchTransitionRequest,
+    CountRow,
     MaterialPurpose,
     MaterialRead,
     Opinion,
     OpinionStage,
     PriorityClaimRead,
     RecommenderRef,
+    RoundStats,
     Scores,
     TransitionRequest,
 )
@@ -56,7 +58,6 @@ from demosites.files.models import StoredFile
 from demosites.organizations.models import Organization, User, UserRole
 from demosites.rounds import service as rounds
 from demosites.rounds.models import Round
-from demosites.rounds.schemas import CountRow, RoundStats
 from demosites.statemachine.errors import InvalidTransition
 
 OPINION_STAGES = {

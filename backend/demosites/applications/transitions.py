@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from demosites.applicants.models import ApplicantUnit
-from demosites.applications import repository
+from demosites.applications import phase_exceptions, repository
 from demosites.applications.errors import (
     ConflictOfInterest,
     FormIncomplete,
@@ -27,7 +27,13 @@ from demosites.applications.errors import (
     OutsidePhase,
     QuotaExceeded,
 )
-from demosites.applications.models import ENDED_STATES, Action, Application, Status
+from demosites.applications.models import (
+    ENDED_STATES,
+    Action,
+    Application,
+    PhaseException,
+    Status,
+)
 from demosites.applications.schemas import TransitionRequest
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
@@ -35,7 +41,7 @@ from demosites.core.errors import ValidationFailed
 from demosites.files.service import files_of
 from demosites.rounds import service as rounds
 from demosites.rounds.errors import MeetingNotFound
-from demosites.rounds.models import Meeting, MeetingKind, PhaseException, Quota, Round
+from demosites.rounds.models import Meeting, MeetingKind, Quota, Round
 from demosites.statemachine.engine import Change, Machine, Rule, Step
 
 
@@ -270,7 +276,7 @@ def load_facts(
     `applicant_orgs`: applicant unit id → its organisation, when the caller has read them."""
     ids = [a.id or 0 for a in apps]
     round_ids = sorted({a.round_id for a in apps})
-    round_rows, exceptions = rounds.rounds_and_exceptions_on(session, round_ids, on)
+    round_rows, exceptions = phase_exceptions.rounds_and_exceptions_on(session, round_ids, on)
     if applicant_orgs is None:
         if units is None:
             wanted = {a.applicant_id for a in apps}
