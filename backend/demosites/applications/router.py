@@ -38,7 +38,7 @@ from demosites.applications.schemas import (
     TransitionRequest,
 )
 from demosites.audit.schemas import HistoryPage, HistoryRead
-from demosites.auth.deps import ActorDep, SessionDep, require_roles
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
 from demosites.core.errors import (
@@ -49,7 +49,6 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.files.errors import FileNotFound
 from demosites.files.service import DOWNLOAD_RESPONSE

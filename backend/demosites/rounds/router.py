@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from demosites.audit.schemas import HistoryPage, HistoryRead
-from demosites.auth.deps import ActorDep, SessionDep, require_roles
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
 from demosites.core.errors import (
@@ -18,7 +18,6 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.rounds import service
 from demosites.rounds.errors import (

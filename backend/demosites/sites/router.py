@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from demosites.applications.errors import ConflictOfInterest, OutsidePhase
 from demosites.audit.schemas import HistoryPage, HistoryRead
-from demosites.auth.deps import ActorDep, SessionDep, client_ip, require_roles
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, client_ip, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
 from demosites.core.errors import (
@@ -21,7 +21,6 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.core.scopes import SCOPE_KEY
 from demosites.files.errors import FileNotFound
