@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from demosites.core.config import ROOT, get_settings
 from demosites.core.db import get_engine, long_statements_for_this_process
+from demosites.wiring import wire
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     # Maintenance reads whole tables (the history chain, the audit archive): no statement
     # timeout for the engine these commands open (the other limits kept).
     long_statements_for_this_process()
+    wire()
     return int(args.func(args))
 
 

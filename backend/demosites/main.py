@@ -14,6 +14,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demosites.applicants.router import router as applicants_router
+from demosites.applications.router import round_router as applications_round_router
 from demosites.applications.router import router as applications_router
 from demosites.auth.router import router as auth_router
 from demosites.core import fallback
@@ -41,6 +42,7 @@ from demosites.organizations.router import router as org_router
 from demosites.rounds.router import router as rounds_router
 from demosites.security.router import router as security_router
 from demosites.sites.router import ROUTERS as sites_routers
+from demosites.wiring import wire
 
 log = logging.getLogger("demosites")
 
@@ -56,7 +58,7 @@ API_ROUTERS = [
 # documents first: its /applications/export.xlsx and /applicants/import-template.xlsx would
 # otherwise be taken for /applications/{id} and /applicants/{id}.
 API_ROUTERS += [documents_router]
-API_ROUTERS += [rounds_router, applicants_router, applications_router]
+API_ROUTERS += [rounds_router, applications_round_router, applicants_router, applications_router]
 API_ROUTERS += sites_routers
 SPA_DIR = ROOT / "frontend" / "dist"
 
@@ -128,6 +130,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    wire()
     app = FastAPI(
         title="安徽省基层思想政治工作示范点管理平台 API",
         version="1.0.0",

@@ -1,7 +1,11 @@
 """Imports every table so that Alembic and the tests see the whole schema."""
 
 from demosites.applicants.models import ApplicantUnit  # noqa: F401
-from demosites.applications.models import Application, AssessmentAssignment  # noqa: F401
+from demosites.applications.models import (  # noqa: F401
+    Application,
+    AssessmentAssignment,
+    PhaseException,
+)
 from demosites.audit.models import (  # noqa: F401
     HistoryCheckpoint,
     HistoryCheckpointHead,
@@ -32,7 +36,7 @@ from demosites.ledger.models import (  # noqa: F401
     PlanTarget,
 )
 from demosites.organizations.models import Organization, User, UserRole  # noqa: F401
-from demosites.rounds.models import Meeting, PhaseException, Quota, Round  # noqa: F401
+from demosites.rounds.models import Meeting, Quota, Round  # noqa: F401
 from demosites.security.models import (  # noqa: F401
     AuditArchive,
     PasswordHistory,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
@@ -62,6 +63,12 @@ def _deadlocks(url: str) -> int:
 def _settle_statistics(engine: Engine, url: str) -> None:
     """Closes the pool's connections and waits until their backends are gone: a backend flushes
     its pending statistics (deadlocks among them) before it leaves pg_stat_activity."""
+    # A request's answer can reach the client just before its session hands the connection back;
+    # one handed back after dispose() would stay open in the discarded pool.
+    for _ in range(600):
+        if engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
+            break
+        time.sleep(0.05)
     engine.dispose()
     eng = create_engine(url, poolclass=NullPool)
     try:
@@ -76,7 +83,13 @@ def _settle_statistics(engine: Engine, url: str) -> None:
                 if others == 0:
                     return
                 conn.execute(text("SELECT pg_sleep(0.05)"))
-        raise AssertionError("the pool's backends did not exit within 30 s")
+            left = conn.execute(
+                text(
+                    "SELECT state, left(query, 120) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).all()
+        raise AssertionError(f"the pool's backends did not exit within 30 s: {left}")
     finally:
         eng.dispose()
 

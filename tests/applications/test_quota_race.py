@@ -1,5 +1,6 @@
 """Quotas under concurrency: many recommend requests at once through a real server never push a
-recommender over its limit; idempotent POSTs racing with one key create exactly one object."""
+recommender over its limit; idempotent POSTs racing with one key create exactly one object;
+concurrent awards number their plaques one after the other."""
 
 from __future__ import annotations
 
@@ -116,3 +117,25 @@ def test_20_parallel_posts_with_one_idempotency_key_create_one_object(
     assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 19
     with Session(fresh_engine) as s:
         assert len(s.exec(select(Application).where(Application.applicant_id == u.id)).all()) == 1
+
+
+def test_5_concurrent_awards_in_one_round_get_consecutive_plaque_numbers(
+    fresh_engine: Engine, live_client: TestClient
+) -> None:
+    with Session(fresh_engine) as s:
+        b.set_day(b.BEFORE)
+        r = b.make_round(s)
+        ids = [
+            b.application(s, r, b.unit(s, "community", city), b.org(s, code), Status.approved).id
+            or 0
+            for city, code in (("合肥", "hefei"), ("芜湖", "wuhu"), ("蚌埠", "bengbu"),
+                               ("安庆", "anqing"), ("黄山", "huangshan"))
+        ]  # fmt: skip
+        b.set_day(b.AWARDING)
+        headers = factories.bearer(s, factories.user(s, ["office"], "office"))
+        s.commit()
+    answers = _fire(live_client, [(f"/api/v1/applications/{i}/transitions", {"action": "award"},
+                                   headers) for i in ids])  # fmt: skip
+    assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
+    plaques = sorted(a.json()["plaque_no"] for a in answers)
+    assert plaques == [f"皖思政示范〔2022〕{i:03d}号" for i in range(1, 6)]

@@ -25,10 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from demosites.auth.deps import ActorDep, SessionDep
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep
 from demosites.core.config import get_settings
 from demosites.core.db import get_session
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.retry import RetryRoute
 from demosites.main import create_app
 from tests import factories as f

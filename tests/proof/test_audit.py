@@ -15,12 +15,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from demosites import cli
-from demosites.applications import service, transitions
+from demosites.applications import service
 from demosites.applications.models import Status
-from demosites.applications.schemas import TransitionRequest
+from demosites.applications.schemas import BatchTransitionRequest, TransitionRequest
+from demosites.applications.transitions import TABLE
 from demosites.audit.models import HistoryEntry
 from demosites.audit.service import GENESIS, record, verify_chain
 from demosites.core.actor import SYSTEM
+from demosites.core.errors import DomainError
 from demosites.events import service as events
 from demosites.rounds.models import Quota
 from tests.applications import builders as b
@@ -78,11 +80,11 @@ def _ready(session: Session, state: Status):  # type: ignore[no-untyped-def]
     return app, b.cast_for(session, app), r
 
 
-@pytest.mark.parametrize("action", sorted(transitions.RULES))
+@pytest.mark.parametrize("action", sorted(str(r.action) for r in TABLE))
 def test_each_transition_writes_exactly_one_history_row_and_none_when_rolled_back(
     session: Session, monkeypatch: pytest.MonkeyPatch, action: str
 ) -> None:
-    rule = transitions.RULES[action]
+    (rule,) = (r for r in TABLE if r.action == action)
     app, cast, r = _ready(session, rule.source)
     actor = b.actor_of(session, getattr(cast, sorted(rule.roles)[0]))
     b.set_day(b.DAY_OF_ACTION[action])
@@ -116,10 +118,13 @@ def test_a_refused_batch_writes_no_history(session: Session) -> None:
     actor = b.actor_of(session, cast.recommender)
     b.set_day(b.DAY_OF_ACTION["recommend"])
     count = session.exec(select(func.count()).select_from(HistoryEntry)).one()
-    with pytest.raises(Exception), session.begin_nested():  # noqa: B017 (any refusal will do)
-        service.transition_batch(
-            session, actor, [app.id or 0, draft.id or 0], TransitionRequest(action="recommend")
-        )
+    body = BatchTransitionRequest(
+        action="recommend", opinion="同意推荐", application_ids=[app.id or 0, draft.id or 0]
+    )
+    # The first application is recommended (its history row written), then the draft refuses.
+    with pytest.raises(DomainError) as refused, session.begin_nested():
+        service.transition_batch(session, actor, body)
+    assert refused.value.extra["application_id"] == draft.id
     assert session.exec(select(func.count()).select_from(HistoryEntry)).one() == count
 
 

@@ -9,6 +9,8 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from demosites.audit.models import HistoryEntry
+from demosites.events.models import OutboxEvent
 from demosites.sites.models import Site
 from demosites.sites.notices import OBJECTIONS_PER_HOUR, add_working_days
 from tests.applications import builders as b
@@ -92,6 +94,35 @@ def test_an_objection_blocks_the_award_and_an_upheld_one_ends_the_application(
         session.exec(select(Site).where(Site.application_id == cleared.id)).one().status == "active"
     )
     assert api.act(office, contested.id or 0, "award").json()["code"] == "invalid_transition"
+
+
+def test_the_office_finding_on_an_objection_is_one_history_row_and_one_event(
+    api: Api, session: Session, client: TestClient
+) -> None:
+    b.set_day(b.BEFORE)
+    rnd = b.make_round(session)
+    office = b.person(session, ["office"], "office")
+    app = approved_application(session, rnd, "合肥")
+    b.set_day(date(2022, 9, 16))
+    notice = api.post(office, f"/api/v1/rounds/{rnd.id}/public-notice", json={}).json()
+    objection_id = _objection(client, notice["id"], app.id or 0).json()["id"]  # type: ignore[attr-defined]
+    r = api.post(office, f"/api/v1/objections/{objection_id}/result",
+                 json={"result": "dismissed", "investigation": "经核实，反映问题不属实。"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    history = session.exec(
+        select(HistoryEntry).where(HistoryEntry.object_type == "objection", HistoryEntry.object_id == objection_id)
+        .order_by(HistoryEntry.id)  # type: ignore[arg-type]
+    ).all()  # fmt: skip
+    assert [(h.action, h.from_state, h.to_state) for h in history] == [
+        ("file", None, "open"),
+        ("dismiss", "open", "dismissed"),
+    ]
+    assert history[-1].opinion == "经核实，反映问题不属实。" and history[-1].actor_role == "office"
+    events = session.exec(
+        select(OutboxEvent.event_type).where(OutboxEvent.object_type == "objection", OutboxEvent.object_id == objection_id)
+        .order_by(OutboxEvent.id)  # type: ignore[arg-type]
+    ).all()  # fmt: skip
+    assert list(events) == ["objection.filed", "objection.dismissed"]
 
 
 def test_the_award_waits_for_the_notice_to_end_and_needs_the_application_on_it(

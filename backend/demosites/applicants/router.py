@@ -10,10 +10,9 @@ from demosites.applicants import service
 from demosites.applicants.errors import ApplicantNotFound, DuplicateOrganizationCode
 from demosites.applicants.models import ApplicantKind
 from demosites.applicants.schemas import ApplicantCreate, ApplicantPage, ApplicantRead
-from demosites.auth.deps import ActorDep, SessionDep, require_roles
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.organizations.schemas import City
 from demosites.rounds.errors import RoundNotFound

@@ -7,7 +7,6 @@ __all__ = [
     "ApplicationNotFound",
     "ConflictOfInterest",
     "DuplicateApplication",
-    "InvalidTransition",
     "NotAnAssessor",
     "NotEligible",
     "OutsidePhase",
@@ -18,13 +17,6 @@ __all__ = [
 
 class ApplicationNotFound(NotFound):
     title = "Application not found / 未找到该申报"
-
-
-class InvalidTransition(Conflict):
-    code, title = (
-        "invalid_transition",
-        "This action is not possible in the current stage / 当前环节不能进行此操作",
-    )
 
 
 class QuotaExceeded(Conflict):

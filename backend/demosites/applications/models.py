@@ -1,4 +1,5 @@
-"""Tables of applications (申报): the application with its stage, and assessment assignments."""
+"""Tables of applications (申报): the application with its stage, assessment assignments, and the
+office's exceptions to the phase windows."""
 
 from __future__ import annotations
 
@@ -129,3 +130,19 @@ class Action(StrEnum):
     disapprove = "disapprove"
     award = "award"
     uphold_objection = "uphold_objection"  # 公示异议成立: the office ends an approved application
+
+
+class PhaseException(SQLModel, table=True):
+    """An office-recorded exception allowing one action of the stage machine outside its round's
+    window on one date, for one application or all of the round (audited with its reason)."""
+
+    __tablename__ = "phase_exception"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    action: str = Field(max_length=32)
+    application_id: int | None = Field(default=None, foreign_key="application.id", index=True)
+    on_date: date
+    reason: str = Field(max_length=1000)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, Uploa
 from fastapi.responses import FileResponse
 
 from demosites.applicants.errors import ApplicantNotFound
-from demosites.applications import service
+from demosites.applications import phase_exceptions, service
 from demosites.applications.errors import (
     ApplicationNotFound,
     ConflictOfInterest,
     DuplicateApplication,
     FormIncomplete,
-    InvalidTransition,
     NotAnAssessor,
     NotEligible,
     OutsidePhase,
@@ -33,9 +32,13 @@ from demosites.applications.schemas import (
     MaterialPage,
     MaterialPurpose,
     MaterialRead,
+    PhaseExceptionCreate,
+    PhaseExceptionRead,
+    RoundStats,
     TransitionRequest,
 )
-from demosites.auth.deps import ActorDep, SessionDep, require_roles
+from demosites.audit.schemas import HistoryPage, HistoryRead
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
 from demosites.core.errors import (
@@ -46,19 +49,22 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.files.errors import FileNotFound
 from demosites.files.service import DOWNLOAD_RESPONSE
 from demosites.rounds.errors import MeetingNotFound, RoundNotFound
 from demosites.rounds.models import FieldKind
-from demosites.rounds.schemas import HistoryPage, HistoryRead
+from demosites.statemachine.errors import InvalidTransition
 
 router = APIRouter(prefix="/api/v1", tags=["applications"], route_class=IdempotentRoute)
+# A round's phase exceptions and dashboard counts: under /rounds and tagged so (scope rounds:*),
+# here because they are about the round's applications (rounds know nothing of applications).
+round_router = APIRouter(prefix="/api/v1", tags=["rounds"], route_class=IdempotentRoute)
 FilerDep = Annotated[Actor, Depends(require_roles("applicant", "recommender", "office"))]
 EditorDep = Annotated[Actor, Depends(require_roles("applicant", "recommender"))]
 OfficeDep = Annotated[Actor, Depends(require_roles("office"))]
 AppId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RoundId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _common = (Unauthenticated, Forbidden, ValidationFailed)
 _transition_errors = (
     ApplicationNotFound, InvalidTransition, OutsidePhase, QuotaExceeded, NotEligible,
@@ -292,3 +298,49 @@ def download_material(
 ) -> FileResponse:  # fmt: skip
     path, row = service.material_file(session, actor, application_id, file_id)
     return FileResponse(path, media_type=row.content_type, filename=row.filename)
+
+
+# ---- a round's phase exceptions and dashboard counts ------------------------------------------
+
+
+@round_router.post(
+    "/rounds/{round_id}/exceptions",
+    operation_id="create_phase_exception",
+    summary="Allow one action outside its window on one date, with a reason (office, audited)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PhaseExceptionRead,
+    responses=responses(*_common, RoundNotFound, ApplicationNotFound),
+)
+def create_phase_exception(
+    body: PhaseExceptionCreate, session: SessionDep, actor: OfficeDep, round_id: RoundId
+) -> PhaseExceptionRead:
+    return PhaseExceptionRead.model_validate(
+        phase_exceptions.record_exception(session, actor, round_id, body)
+    )
+
+
+@round_router.get(
+    "/rounds/{round_id}/exceptions",
+    operation_id="list_phase_exceptions",
+    summary="The round's phase exceptions (office)",
+    response_model=list[PhaseExceptionRead],
+    responses=responses(*_common, RoundNotFound),
+)
+def list_phase_exceptions(
+    session: SessionDep, actor: OfficeDep, round_id: RoundId
+) -> list[PhaseExceptionRead]:
+    return [
+        PhaseExceptionRead.model_validate(e)
+        for e in phase_exceptions.list_exceptions(session, round_id)
+    ]
+
+
+@round_router.get(
+    "/rounds/{round_id}/stats",
+    operation_id="round_stats",
+    summary="Dashboard counts of the round's applications by status, city and field (office)",
+    response_model=RoundStats,
+    responses=responses(*_common, RoundNotFound),
+)
+def round_stats(session: SessionDep, actor: OfficeDep, round_id: RoundId) -> RoundStats:
+    return service.round_stats(session, round_id)

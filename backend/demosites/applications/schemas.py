@@ -1,4 +1,5 @@
-"""API shapes of applications (申报), their transitions, assessors, opinions and materials."""
+"""API shapes of applications (申报), their transitions, assessors, opinions and materials, the
+office's phase exceptions and the round's dashboard counts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date, datetime
 from datetime import date as Date
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from demosites.applicants.models import ApplicantKind
 from demosites.applications.models import Action, PriorityKind, Status
@@ -281,3 +282,46 @@ class ApplicationSummary(BaseModel):
 class ApplicationSummaryPage(BaseModel):
     items: list[ApplicationSummary]
     total: int
+
+
+# ---- the office's phase exceptions and the round's dashboard counts -----------------------
+
+
+class PhaseExceptionCreate(_Write):
+    action: Action = Field(examples=["recommend"])
+    application_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Only this application; all of the round when absent",
+    )
+    on_date: date = Field(examples=["2022-08-12"], description="The day the action is allowed")
+    reason: str = Field(min_length=2, max_length=1000, examples=["材料因系统故障延迟报送"])
+
+
+class PhaseExceptionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    round_id: int
+    action: str
+    application_id: int | None
+    on_date: date
+    reason: str
+    created_by: int | None
+    created_at: datetime
+
+
+class CountRow(BaseModel):
+    key: str
+    count: int
+
+
+class RoundStats(BaseModel):
+    """Dashboard counts of a round's applications (office)."""
+
+    round_id: int
+    total: int
+    by_status: list[CountRow]
+    by_city: list[CountRow]
+    by_field: list[CountRow]

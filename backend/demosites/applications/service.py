@@ -1,5 +1,5 @@
 """Rules of applications: filing and editing the form, reading with allowed actions, assessors,
-materials and dashboard counts. State changes go through transitions.py only."""
+materials and dashboard counts. State changes: transitions.py's table, performed by the engine."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import UploadFile
+from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -20,7 +21,6 @@ from demosites.applications.errors import (
     ApplicationNotFound,
     ConflictOfInterest,
     DuplicateApplication,
-    InvalidTransition,
     NotAnAssessor,
     NotEligible,
     OutsidePhase,
@@ -35,12 +35,14 @@ from demosites.applications.schemas import (
     AssessorRead,
     AssessorRef,
     BatchTransitionRequest,
+    CountRow,
     MaterialPurpose,
     MaterialRead,
     Opinion,
     OpinionStage,
     PriorityClaimRead,
     RecommenderRef,
+    RoundStats,
     Scores,
     TransitionRequest,
 )
@@ -49,14 +51,14 @@ from demosites.audit.models import HistoryEntry
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.concurrency import ANY, IfMatch, etag
-from demosites.core.errors import Forbidden, ValidationFailed
+from demosites.core.errors import DomainError, Forbidden, ValidationFailed
 from demosites.events import service as events
 from demosites.files import service as files
 from demosites.files.models import StoredFile
 from demosites.organizations.models import Organization, User, UserRole
 from demosites.rounds import service as rounds
-from demosites.rounds.models import Round
-from demosites.rounds.schemas import CountRow, RoundStats
+from demosites.rounds.models import Quota, Round
+from demosites.statemachine.errors import InvalidTransition
 
 OPINION_STAGES = {
     "recommend": OpinionStage.recommendation,
@@ -173,7 +175,9 @@ def to_reads(session: Session, actor: Actor, apps: list[Application]) -> list[Ap
                 opinions=sorted(
                     opinions.get(a.id or 0, {}).values(), key=lambda o: STAGE_ORDER.index(o.stage)
                 ),
-                allowed_actions=transitions.allowed_actions(actor, a, today, facts[a.id or 0]),  # type: ignore[arg-type]
+                allowed_actions=transitions.MACHINE.allowed_actions(
+                    session, actor, a, facts[a.id or 0], today
+                ),  # type: ignore[arg-type]
                 version=a.version,
                 etag=etag(a.version),
                 created_at=a.created_at,
@@ -257,7 +261,9 @@ def list_summaries(
                 }
                 for uid, name, oid, oname in r.team
             ],
-            "allowed_actions": transitions.allowed_actions(actor, r, today, facts[r.id]),
+            "allowed_actions": transitions.MACHINE.allowed_actions(
+                session, actor, r, facts[r.id], today
+            ),
             "version": r.version,
             "etag": etag(r.version),
             "created_at": r.created_at,
@@ -464,14 +470,51 @@ def transition(
     if_match: IfMatch = ANY,
 ) -> Application:
     app = readable(session, actor, application_id)
-    return transitions.transition(session, actor, app, body.action, body, if_match)
+    return transitions.MACHINE.perform(
+        session, actor, app.id or 0, body.action, body, opinion=body.opinion, if_match=if_match
+    )
+
+
+def _lock_batch(session: Session, application_ids: list[int], action: str) -> None:
+    """A batch takes its rows in core/locks.py's order before any effect: every application in
+    ascending id, then the quotas its effects may change in ascending id (two batches touching
+    the same quotas in another order would deadlock)."""
+    rows = session.exec(
+        select(Application.round_id, Application.recommender_id)
+        .where(col(Application.id).in_(application_ids))
+        .order_by(col(Application.id))
+        .with_for_update()
+    ).all()
+    if rows and transitions.changes_quotas(action):
+        session.exec(
+            select(Quota.id)
+            .where(tuple_(col(Quota.round_id), col(Quota.recommender_id)).in_(set(rows)))
+            .order_by(col(Quota.id))
+            .with_for_update()
+        ).all()
 
 
 def transition_batch(
     session: Session, actor: Actor, body: BatchTransitionRequest
 ) -> list[Application]:
+    """The same action on every listed application, all or nothing: the first refusal undoes
+    the others and answers with its code and the `application_id` it concerns."""
     payload = TransitionRequest(**body.model_dump(exclude={"application_ids"}))
-    return transitions.transition_batch(session, actor, body.application_ids, body.action, payload)
+    _lock_batch(session, body.application_ids, str(payload.action))
+    done: list[Application] = []
+    with session.begin_nested():
+        for app_id in sorted(body.application_ids):  # one lock order for every batch: no deadlocks
+            try:
+                app = readable(session, actor, app_id, for_update=True)
+                app = transitions.MACHINE.perform(
+                    session, actor, app.id or 0, payload.action, payload, opinion=payload.opinion
+                )
+                done.append(app)
+            except DomainError as exc:
+                exc.extra.setdefault("application_id", app_id)
+                raise
+    order = {a: i for i, a in enumerate(body.application_ids)}
+    return sorted(done, key=lambda a: order[a.id or 0])
 
 
 # ---- assessment teams -------------------------------------------------------------------------

@@ -1,72 +1,77 @@
-"""The stage machine of applications: ONE table, and ONE function that performs every change.
+"""The stage machine of applications: ONE table, its checks, guards and effects.
 
-Every transition, in one database transaction: lock the row, check (in this order) role,
-state, conflict of interest, phase window (or an office-recorded exception), guards; apply the
-effects (quota, scores, plaque…); write the new state, ONE history row and ONE outbox event.
-`allowed_actions` reads the same table, so what the API offers is what it accepts.
+The engine (demosites.statemachine) performs every change the same way: lock the row, check the
+role, the state, then the checks of every rule here (conflict of interest, the phase window or an
+office-recorded exception), the opinion and the guards; apply the effects (quota, scores,
+plaque…); write the new state, ONE history row and ONE outbox event. `allowed_actions` reads the
+same table, so what the API offers is what it accepts.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import tuple_, update
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from demosites.applicants.models import ApplicantUnit
-from demosites.applications import repository
+from demosites.applications import phase_exceptions, repository
 from demosites.applications.errors import (
-    ApplicationNotFound,
     ConflictOfInterest,
     FormIncomplete,
-    InvalidTransition,
     NotEligible,
     OutsidePhase,
     QuotaExceeded,
 )
-from demosites.applications.models import ENDED_STATES, Action, Application, Status
+from demosites.applications.models import (
+    ENDED_STATES,
+    Action,
+    Application,
+    PhaseException,
+    Status,
+)
 from demosites.applications.schemas import TransitionRequest
-from demosites.audit import service as audit
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
-from demosites.core.concurrency import ANY, IfMatch
-from demosites.core.errors import DomainError, Forbidden, ValidationFailed
-from demosites.events import service as events
+from demosites.core.errors import ValidationFailed
 from demosites.files.service import files_of
 from demosites.rounds import service as rounds
 from demosites.rounds.errors import MeetingNotFound
-from demosites.rounds.models import Meeting, MeetingKind, PhaseException, Quota, Round
+from demosites.rounds.models import Meeting, MeetingKind, Quota, Round
+from demosites.statemachine.engine import Change, Machine, Rule, Step
 
-Hook = Callable[[Session, Actor, Application], None]
-# Called in `award`, in the same transaction, after the plaque number is assigned and the new
-# state, history row and event are written. The after-award domain registers site creation here.
-AWARD_HOOKS: list[Hook] = []
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need besides the row: loaded once for a whole list."""
+
+    round: Round
+    applicant_org_id: int
+    assessor_ids: frozenset[int]
+    exceptions: tuple[PhaseException, ...]
 
 
 @dataclass
-class Context:
-    """What guards and effects of one transition see; `data` goes into the history row."""
+class Context(Change[Application, Facts, TransitionRequest]):
+    """What checks, guards and effects of one transition see; `data` goes into the history row."""
 
-    session: Session
-    actor: Actor
-    app: Application
-    round: Round
-    applicant: ApplicantUnit
-    payload: TransitionRequest
-    today: date
-    data: dict[str, Any] = field(default_factory=dict)
+    @property
+    def app(self) -> Application:
+        return self.obj
 
+    @property
+    def round(self) -> Round:
+        return self.facts.round
 
-Step = Callable[[Context], None]
-
-# Guards other domains add to one action, run after the table's own guards and before its
-# effects (same transaction, same Context). The public notice (公示, sites/notices.py) blocks
-# `award` while an objection is open and admits `uphold_objection` only on an upheld objection.
-EXTRA_GUARDS: dict[str, list[Step]] = {}
+    @property
+    def applicant(self) -> ApplicantUnit:
+        unit = self.session.get(ApplicantUnit, self.app.applicant_id)
+        assert unit is not None
+        return unit
 
 
 # ---- guards ---------------------------------------------------------------------------------
@@ -99,7 +104,7 @@ def eligible(ctx: Context) -> None:
 
 
 def assessment_complete(ctx: Context) -> None:
-    p = ctx.payload
+    p = ctx.request
     if p.scores is None or p.visit_date is None:
         raise ValidationFailed(
             "The assessment needs scores for the four standards and the visit date / "
@@ -109,9 +114,9 @@ def assessment_complete(ctx: Context) -> None:
         raise ValidationFailed("The visit date cannot be in the future / 实地考核日期不能晚于今天")
 
 
-def _meeting_of(kind: MeetingKind) -> Step:
+def _meeting_of(kind: MeetingKind) -> Step[Context]:
     def guard(ctx: Context) -> None:
-        mid = ctx.payload.meeting_id
+        mid = ctx.request.meeting_id
         meeting = ctx.session.get(Meeting, mid) if mid else None
         if mid is None:
             raise ValidationFailed(f"Name the {kind} meeting (meeting_id) / 请指明会议")
@@ -163,9 +168,10 @@ def release_quota(ctx: Context) -> None:
 
 
 def store_assessment(ctx: Context) -> None:
-    assert ctx.payload.scores is not None
-    ctx.app.scores = ctx.payload.scores.model_dump()
-    ctx.app.visit_date = ctx.payload.visit_date
+    p = ctx.request
+    assert p.scores is not None
+    ctx.app.scores = p.scores.model_dump()
+    ctx.app.visit_date = p.visit_date
     ctx.data["scores"] = ctx.app.scores
     ctx.data["visit_date"] = str(ctx.app.visit_date)
 
@@ -178,8 +184,8 @@ def plaque_number(year: int, seq: int) -> str:
 
 
 def assign_plaque(ctx: Context) -> None:
-    """Next number of the round: awards of one round draw one after the other (the round's row
-    lock, an effect row in core/locks.py's order), and the unique index holds."""
+    """Next number of the round. The round's row is locked first (an effect's row, after the
+    application's), so concurrent awards number one after the other; the unique index holds."""
     rounds.get_round(ctx.session, ctx.app.round_id, for_update=True)
     last = ctx.session.exec(
         select(func.max(Application.plaque_no)).where(Application.round_id == ctx.app.round_id)
@@ -191,23 +197,45 @@ def assign_plaque(ctx: Context) -> None:
     ctx.data["plaque_no"] = ctx.app.plaque_no
 
 
+def keep_live_key(ctx: Context) -> None:
+    """Every transition: an ended application frees its unit to apply again in the round."""
+    ctx.app.live_key = None if ctx.rule.target in ENDED_STATES else ctx.app.applicant_id
+
+
+# ---- checks: facts of the application, also evaluated for allowed_actions ----------------------
+
+
+def conflict_of_interest(assessor_organization_id: int, app: Application) -> bool:
+    """回避: an assessor from the recommending organisation stands aside for the application.
+    The one rule behind naming a team, the list of assessors and acting as assessor."""
+    return assessor_organization_id == app.recommender_id
+
+
+def not_conflicted(ctx: Context) -> None:
+    if ctx.role == "assessor" and conflict_of_interest(ctx.actor.organization_id, ctx.app):
+        raise ConflictOfInterest()
+
+
+def in_phase(ctx: Context) -> None:
+    """Within the rule's window of the round's calendar, or on a day the office excepted."""
+    rule, r, on = ctx.rule, ctx.round, ctx.today
+    assert rule.window is not None
+    if rounds.window_open(r, rule.window, on) or any(
+        e.action == rule.action and e.application_id in (None, ctx.app.id) and e.on_date == on
+        for e in ctx.facts.exceptions
+    ):
+        return
+    start, end = (getattr(r, column) for column in rounds.WINDOWS[rule.window])
+    raise OutsidePhase(
+        f"{rule.action} is open from {start} to {end} / {rule.action} 的办理时间为 {start} 至 {end}"
+    )
+
+
 # ---- the table --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rule:
-    action: Action
-    source: Status
-    target: Status
-    roles: tuple[str, ...]  # in order of preference when the actor holds several
-    window: str  # a key of rounds.service.WINDOWS
-    needs_opinion: bool = False
-    guards: tuple[Step, ...] = ()
-    effects: tuple[Step, ...] = ()
-
-
 S, A = Status, Action
-TABLE: tuple[Rule, ...] = (
+TABLE: tuple[Rule[Context], ...] = (
     Rule(A.submit, S.draft, S.submitted, ("applicant", "recommender"), "application",
          guards=(form_complete,), effects=(stamp_submitted,)),
     Rule(A.return_, S.submitted, S.draft, ("recommender",), "recommendation", needs_opinion=True),
@@ -231,21 +259,9 @@ TABLE: tuple[Rule, ...] = (
     Rule(A.award, S.approved, S.awarded, ("office",), "awarding", effects=(assign_plaque,)),
     Rule(A.uphold_objection, S.approved, S.approval_rejected, ("office",), "notice", needs_opinion=True),
 )  # fmt: skip
-RULES: dict[str, Rule] = {str(r.action): r for r in TABLE}
-assert len(RULES) == len(TABLE), "one rule per action"
 
 
 # ---- facts about an application that the rules need -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What `allowed_actions` needs besides the row: loaded once for a whole list."""
-
-    round: Round
-    applicant_org_id: int
-    assessor_ids: frozenset[int]
-    exceptions: tuple[PhaseException, ...]
 
 
 def load_facts(
@@ -260,7 +276,7 @@ def load_facts(
     `applicant_orgs`: applicant unit id → its organisation, when the caller has read them."""
     ids = [a.id or 0 for a in apps]
     round_ids = sorted({a.round_id for a in apps})
-    round_rows, exceptions = rounds.rounds_and_exceptions_on(session, round_ids, on)
+    round_rows, exceptions = phase_exceptions.rounds_and_exceptions_on(session, round_ids, on)
     if applicant_orgs is None:
         if units is None:
             wanted = {a.applicant_id for a in apps}
@@ -284,9 +300,13 @@ def load_facts(
     return out
 
 
-def acting_role(actor: Actor, rule: Rule, app: Application, facts: Facts) -> str | None:
-    """The role in which `actor` may take `rule` on `app`, or None (the first that fits)."""
-    for role in rule.roles:
+def _facts_of(session: Session, app: Application, on: date) -> Facts:
+    return load_facts(session, [app], on)[app.id or 0]
+
+
+def acting_role(actor: Actor, roles: tuple[str, ...], app: Application, facts: Facts) -> str | None:
+    """The role in which `actor` may act on `app`, or None (the first of `roles` that fits)."""
+    for role in roles:
         if not actor.has(role):
             continue
         if role == "applicant" and facts.applicant_org_id != actor.organization_id:
@@ -299,154 +319,32 @@ def acting_role(actor: Actor, rule: Rule, app: Application, facts: Facts) -> str
     return None
 
 
-def conflict_of_interest(assessor_organization_id: int, app: Application) -> bool:
-    """回避: an assessor from the recommending organisation stands aside for the application.
-    The one rule behind naming a team, the list of assessors and acting as assessor."""
-    return assessor_organization_id == app.recommender_id
+def _event(ctx: Context, from_state: str) -> tuple[dict[str, Any], list[int]]:
+    app = ctx.app
+    payload = {
+        "id": app.id, "round_id": app.round_id, "action": str(ctx.rule.action), "from": from_state,
+        "to": app.status, "applicant_id": app.applicant_id, "recommender_id": app.recommender_id,
+        "name": app.name, "plaque_no": app.plaque_no,
+    }  # fmt: skip
+    return payload, [ctx.facts.applicant_org_id, app.recommender_id]
 
 
-def _conflicted(actor: Actor, role: str, app: Application) -> bool:
-    return role == "assessor" and conflict_of_interest(actor.organization_id, app)
+MACHINE: Machine[Application, Facts, Context] = Machine(
+    object_type="application",
+    rules=TABLE,
+    lock=repository.lock,
+    facts=_facts_of,
+    context=Context,
+    acting_role=acting_role,
+    event=_event,
+    checks=(not_conflicted, in_phase),
+    effects=(keep_live_key,),
+)
 
 
-def phase_open(rule: Rule, app: Application, facts: Facts, on: date) -> bool:
-    if rounds.window_open(facts.round, rule.window, on):
-        return True
+def changes_quotas(action: str) -> bool:
+    """Whether some rule of `action` consumes or releases a quota (a batch of it locks quotas)."""
     return any(
-        e.action == rule.action and e.application_id in (None, app.id) and e.on_date == on
-        for e in facts.exceptions
+        str(rule.action) == str(action) and {consume_quota, release_quota} & set(rule.effects)
+        for rule in MACHINE.rules
     )
-
-
-def allowed_actions(actor: Actor, application: Any, today: date, facts: Facts) -> list[str]:
-    """The actions `actor` may take now: role, state, conflict and phase as `transition` checks
-    them (opinions, quota and other payload guards are answered when the action is taken)."""
-    out = []
-    for rule in TABLE:
-        if rule.source != application.status:
-            continue
-        role = acting_role(actor, rule, application, facts)
-        if role is None or _conflicted(actor, role, application):
-            continue
-        if phase_open(rule, application, facts, today):
-            out.append(str(rule.action))
-    return out
-
-
-# ---- performing -------------------------------------------------------------------------------
-
-
-def transition(
-    session: Session,
-    actor: Actor,
-    application: Application,
-    action: str,
-    payload: TransitionRequest,
-    if_match: IfMatch = ANY,
-) -> Application:
-    """Performs `action` on `application` (already found through readable_by) or raises."""
-    rule = RULES.get(str(action))
-    if rule is None:
-        raise ValidationFailed(f"Unknown action {action} / 未知操作")
-    app = repository.lock(session, application.id or 0)
-    if_match.check(app.version)
-    on = clock.today()
-    facts = load_facts(session, [app], on)[app.id or 0]
-    role = acting_role(actor, rule, app, facts)
-    if role is None:
-        raise Forbidden(
-            f"{action}: requires role / 需要角色 {' or '.join(rule.roles)} for this application"
-        )
-    if app.status != rule.source:
-        raise InvalidTransition(
-            f"{action} needs status {rule.source}, the application is {app.status} / "
-            f"当前状态为 {app.status}，不能{action}"
-        )
-    if _conflicted(actor, role, app):
-        raise ConflictOfInterest()
-    if not phase_open(rule, app, facts, on):
-        start, end = rounds.WINDOWS[rule.window]
-        raise OutsidePhase(
-            f"{action} is open from {getattr(facts.round, start)} to {getattr(facts.round, end)} / "
-            f"{action} 的办理时间为 {getattr(facts.round, start)} 至 {getattr(facts.round, end)}"
-        )
-    opinion = (payload.opinion or "").strip() or None
-    if rule.needs_opinion and opinion is None:
-        raise ValidationFailed(f"{action} needs an opinion / 请填写意见")
-    applicant = session.get(ApplicantUnit, app.applicant_id)
-    assert applicant is not None
-    ctx = Context(session, actor, app, facts.round, applicant, payload, on)
-    for step in (*rule.guards, *EXTRA_GUARDS.get(str(rule.action), ()), *rule.effects):
-        step(ctx)
-    from_state = app.status
-    app.status = rule.target
-    app.live_key = None if rule.target in ENDED_STATES else app.applicant_id
-    app.version += 1
-    app.updated_at = clock.now()
-    session.add(app)
-    session.flush()
-    audit.record(
-        session, actor, "application", app.id or 0, str(rule.action), from_state=from_state,
-        to_state=app.status, role=role, opinion=opinion, data=ctx.data or None,
-    )  # fmt: skip
-    events.emit(
-        session, f"application.{app.status}", "application", app.id or 0,
-        {"id": app.id, "round_id": app.round_id, "action": str(rule.action), "from": from_state,
-         "to": app.status, "applicant_id": app.applicant_id, "recommender_id": app.recommender_id,
-         "name": app.name, "plaque_no": app.plaque_no},
-        organization_ids=[facts.applicant_org_id, app.recommender_id],
-    )  # fmt: skip
-    if rule.action == Action.award:
-        for hook in AWARD_HOOKS:
-            hook(session, actor, app)
-    return app
-
-
-def _lock_batch(session: Session, application_ids: list[int], rule: Rule | None) -> None:
-    """A batch takes its rows in core/locks.py's order before any effect: every application in
-    ascending id, then the quotas its effects may change in ascending id (two batches touching
-    the same quotas in another order would deadlock)."""
-    rows = session.exec(
-        select(Application.round_id, Application.recommender_id)
-        .where(col(Application.id).in_(application_ids))
-        .order_by(col(Application.id))
-        .with_for_update()
-    ).all()
-    if rule is not None and {consume_quota, release_quota} & set(rule.effects) and rows:
-        session.exec(
-            select(Quota.id)
-            .where(
-                tuple_(col(Quota.round_id), col(Quota.recommender_id)).in_(
-                    {(r, o) for r, o in rows}
-                )
-            )
-            .order_by(col(Quota.id))
-            .with_for_update()
-        ).all()
-
-
-def transition_batch(
-    session: Session,
-    actor: Actor,
-    application_ids: list[int],
-    action: str,
-    payload: TransitionRequest,
-) -> list[Application]:
-    """The same action on every listed application, all or nothing: the first refusal undoes
-    the others and answers with its code and the `application_id` it concerns."""
-    _lock_batch(session, application_ids, RULES.get(str(action)))
-    done: list[Application] = []
-    with session.begin_nested():
-        for app_id in sorted(application_ids):  # one lock order for every batch: no deadlocks
-            try:
-                app = repository.get_readable(session, actor, app_id, for_update=True)
-                if app is None:
-                    raise ApplicationNotFound(
-                        f"Application {app_id} not found / 未找到申报 {app_id}"
-                    )
-                done.append(transition(session, actor, app, action, payload))
-            except DomainError as exc:
-                exc.extra.setdefault("application_id", app_id)
-                raise
-    order = {a: i for i, a in enumerate(application_ids)}
-    return sorted(done, key=lambda a: order[a.id or 0])

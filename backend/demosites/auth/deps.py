@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the request's session and the authenticated actor."""
+"""FastAPI dependencies: the request's session, the authenticated actor, and the route class
+that claims Idempotency-Keys per caller."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select, bindparam, update
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from demosites.auth.errors import CsrfFailed, MfaEnrolmentRequired, PasswordChangeRequired
 from demosites.auth.models import UserSession
-from demosites.core import ratelimit
+from demosites.core import idempotency, ratelimit
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.db import get_session
@@ -209,3 +210,29 @@ def require_roles(*roles: str) -> Callable[[Actor], Actor]:
         return actor
 
     return _check
+
+
+async def claim_idempotency_key(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=idempotency.HEADER,
+            min_length=1,
+            max_length=200,
+            pattern=r"^[\x21-\x7e]+$",
+            description=idempotency.HEADER_DESCRIPTION,
+        ),
+    ] = None,
+) -> None:
+    """The caller's claim of its Idempotency-Key (core.idempotency keeps claims and answers)."""
+    if idempotency_key is not None:
+        await idempotency.claim_key(request, session, idempotency.caller_of(actor), idempotency_key)
+
+
+class IdempotentRoute(idempotency.IdempotentRouteBase):
+    """Route class that honours Idempotency-Key on POST, keyed by the authenticated caller."""
+
+    claim = staticmethod(claim_idempotency_key)

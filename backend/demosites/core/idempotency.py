@@ -1,9 +1,11 @@
 """Idempotency-Key for POST: a key is claimed by a unique row in the request's own transaction.
 
 How it works, and why it is safe under concurrency on both databases:
-- `IdempotentRoute` (give it to an APIRouter as `route_class=`) adds the `claim_idempotency_key`
-  dependency to every POST route. When the request carries `Idempotency-Key`, the dependency
-  inserts (caller, key, fingerprint) with INSERT … ON CONFLICT DO NOTHING before the handler runs.
+- `IdempotentRouteBase` adds its `claim` dependency to every POST route. Keys are per caller, and
+  core knows no callers: `auth.deps.IdempotentRoute` (give it to an APIRouter as `route_class=`)
+  is the route class to use, its dependency names the authenticated caller and calls `claim_key`.
+  When the request carries `Idempotency-Key`, the claim inserts (caller, key, fingerprint) with
+  INSERT … ON CONFLICT DO NOTHING before the handler runs.
   On PostgreSQL a second request with the same key blocks on the unique index until the first
   transaction ends; on SQLite every writing transaction is BEGIN IMMEDIATE, so they queue.
 - After the handler answers 2xx, the route stores status, body and a few headers in the same
@@ -25,9 +27,9 @@ import json
 import threading
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Any, ClassVar
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Request, Response
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, delete, null, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -35,7 +37,6 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from demosites.auth.deps import ActorDep, SessionDep
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.errors import Problem, ValidationFailed
@@ -43,6 +44,11 @@ from demosites.core.retry import RetryRoute
 from demosites.core.types import UTCDateTime
 
 HEADER = "Idempotency-Key"
+HEADER_DESCRIPTION = (
+    "Makes a POST safe to retry: the same key with the same body replays the first "
+    "answer for 24 hours; with another body it answers 422 idempotency_key_reused. "
+    "After 24 hours the key is new again."
+)
 REPLAYED_HEADER = "Idempotent-Replayed"
 _KEPT_HEADERS = ("content-type", "etag", "location")
 _STATE_CLAIM = "idempotency_claim"
@@ -196,38 +202,14 @@ def _record(session: Session, caller: str, key: str) -> IdempotencyRecord:
     ).one()
 
 
-async def claim_idempotency_key(
-    request: Request,
-    session: SessionDep,
-    actor: ActorDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias=HEADER,
-            min_length=1,
-            max_length=200,
-            pattern=r"^[\x21-\x7e]+$",
-            description=(
-                "Makes a POST safe to retry: the same key with the same body replays the first "
-                "answer for 24 hours; with another body it answers 422 idempotency_key_reused. "
-                "After 24 hours the key is new again."
-            ),
-        ),
-    ] = None,
-) -> None:
-    if idempotency_key is None:
-        return
+async def claim_key(request: Request, session: Session, caller: str, key: str) -> None:
+    """Claims `key` for `caller` in the request's transaction, or replays / refuses (what the
+    route class's `claim` dependency calls once it knows the caller)."""
     fingerprint = getattr(request.state, _STATE_FINGERPRINT, None)
     if fingerprint is None:
         return
     record_id = await run_in_threadpool(
-        _claim,
-        session,
-        caller_of(actor),
-        idempotency_key,
-        fingerprint,
-        request.method,
-        request.url.path,
+        _claim, session, caller, key, fingerprint, request.method, request.url.path
     )
     setattr(request.state, _STATE_CLAIM, (session, record_id))
 
@@ -290,16 +272,19 @@ def _replayed(record: IdempotencyRecord) -> Response:
     return response
 
 
-class IdempotentRoute(RetryRoute):
-    """Route class that honours Idempotency-Key on POST (see the module docstring). The claim,
-    the handler and the stored answer are one unit of work, retried whole (core/retry.py)."""
+class IdempotentRouteBase(RetryRoute):
+    """Route class that honours Idempotency-Key on POST (see the module docstring); a subclass
+    supplies `claim`, the FastAPI dependency that finds the caller and calls `claim_key`. The
+    claim, the handler and the stored answer are one unit of work, retried whole (core/retry.py)."""
+
+    claim: ClassVar[Callable[..., Any]]
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in (kwargs.get("methods") or [])}
         if "POST" in methods:
             deps = list(kwargs.get("dependencies") or [])
-            if not any(getattr(d, "dependency", None) is claim_idempotency_key for d in deps):
-                deps.append(Depends(claim_idempotency_key))
+            if not any(getattr(d, "dependency", None) is self.claim for d in deps):
+                deps.append(Depends(self.claim))
             kwargs["dependencies"] = deps
             kwargs["responses"] = _with_reuse_documented(dict(kwargs.get("responses") or {}))
         super().__init__(path, endpoint, **kwargs)

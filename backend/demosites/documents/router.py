@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 
 from demosites.applications.errors import ApplicationNotFound
 from demosites.applications.models import Status
-from demosites.auth.deps import ActorDep, SessionDep, require_roles
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.errors import (
     Forbidden,
@@ -20,7 +20,6 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.core.scopes import SCOPE_KEY
 from demosites.documents import certificates, compilation, excel, forms, imports, jobs

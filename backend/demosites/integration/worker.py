@@ -45,6 +45,7 @@ from demosites.integration.models import (
 from demosites.integration.signing import SIGNATURE_HEADER, header_value
 from demosites.integration.urls import check_url
 from demosites.organizations.models import Organization, OrgKind
+from demosites.wiring import wire
 
 log = logging.getLogger("demosites.worker")
 
@@ -323,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds between orphan-file and expired-document sweeps",
     )
     args = parser.parse_args(argv)
+    wire()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     stop = False
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, Up
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 
-from demosites.auth.deps import ActorDep, SessionDep
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep
 from demosites.core.errors import (
     NotFound,
     PayloadTooLarge,
@@ -19,7 +19,6 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.files.service import DOWNLOAD_RESPONSE, path_of
 from demosites.ledger import compliance, entries, excel, plans, units

@@ -103,21 +103,6 @@ class Quota(SQLModel, table=True):
     version: int = 1
 
 
-class PhaseException(SQLModel, table=True):
-    """An office-recorded exception allowing one action outside its window on one date."""
-
-    __tablename__ = "phase_exception"
-
-    id: int | None = Field(default=None, primary_key=True)
-    round_id: int = Field(foreign_key="round.id", index=True)
-    action: str = Field(max_length=32)
-    application_id: int | None = Field(default=None, foreign_key="application.id", index=True)
-    on_date: date
-    reason: str = Field(max_length=1000)
-    created_by: int | None = Field(default=None, foreign_key="user.id")
-    created_at: datetime = Field(sa_type=UTCDateTime)
-
-
 class MeetingKind(StrEnum):
     review = "review"  # 评审会 (joint-conference review)
     approval = "approval"  # 部务会 (department affairs meeting)

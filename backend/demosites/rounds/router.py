@@ -1,4 +1,5 @@
-"""HTTP endpoints of rounds (创建轮次): calendar, quota board, exceptions, meetings, history, stats."""
+"""HTTP endpoints of rounds (创建轮次): calendar, quota board, meetings, history. A round's phase
+exceptions and its dashboard counts are about its applications: applications/router.py."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
-from demosites.applications import service as applications
-from demosites.applications.errors import ApplicationNotFound
-from demosites.auth.deps import ActorDep, SessionDep, require_roles
+from demosites.audit.schemas import HistoryPage, HistoryRead
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
 from demosites.core.errors import (
@@ -18,7 +18,6 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.rounds import service
 from demosites.rounds.errors import (
@@ -32,13 +31,9 @@ from demosites.rounds.errors import (
     RoundNotFound,
 )
 from demosites.rounds.schemas import (
-    HistoryPage,
-    HistoryRead,
     MeetingCreate,
     MeetingPage,
     MeetingRead,
-    PhaseExceptionCreate,
-    PhaseExceptionRead,
     QuotaCreate,
     QuotaPage,
     QuotaRead,
@@ -46,7 +41,6 @@ from demosites.rounds.schemas import (
     RoundCreate,
     RoundPage,
     RoundRead,
-    RoundStats,
     RoundUpdate,
 )
 
@@ -176,37 +170,6 @@ def round_history(session: SessionDep, actor: OfficeDep, round_id: RoundId) -> H
 
 
 @router.post(
-    "/rounds/{round_id}/exceptions",
-    operation_id="create_phase_exception",
-    summary="Allow one action outside its window on one date, with a reason (office, audited)",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PhaseExceptionRead,
-    responses=responses(*_common, RoundNotFound, ApplicationNotFound),
-)
-def create_phase_exception(
-    body: PhaseExceptionCreate, session: SessionDep, actor: OfficeDep, round_id: RoundId
-) -> PhaseExceptionRead:
-    return PhaseExceptionRead.model_validate(
-        service.record_exception(session, actor, round_id, body)
-    )
-
-
-@router.get(
-    "/rounds/{round_id}/exceptions",
-    operation_id="list_phase_exceptions",
-    summary="The round's phase exceptions (office)",
-    response_model=list[PhaseExceptionRead],
-    responses=responses(*_common, RoundNotFound),
-)
-def list_phase_exceptions(
-    session: SessionDep, actor: OfficeDep, round_id: RoundId
-) -> list[PhaseExceptionRead]:
-    return [
-        PhaseExceptionRead.model_validate(e) for e in service.list_exceptions(session, round_id)
-    ]
-
-
-@router.post(
     "/rounds/{round_id}/meetings",
     operation_id="create_meeting",
     summary="Record a review (评审) or approval (部务会) meeting (office)",
@@ -230,14 +193,3 @@ def create_meeting(
 def list_meetings(session: SessionDep, actor: MeetingReaderDep, round_id: RoundId) -> MeetingPage:
     rows = service.list_meetings(session, round_id)
     return MeetingPage(items=[MeetingRead.model_validate(m) for m in rows], total=len(rows))
-
-
-@router.get(
-    "/rounds/{round_id}/stats",
-    operation_id="round_stats",
-    summary="Dashboard counts of the round's applications by status, city and field (office)",
-    response_model=RoundStats,
-    responses=responses(*_common, RoundNotFound),
-)
-def round_stats(session: SessionDep, actor: OfficeDep, round_id: RoundId) -> RoundStats:
-    return applications.round_stats(session, round_id)

@@ -1,4 +1,4 @@
-"""API shapes of rounds, quota rules, phase exceptions, meetings, stats and history."""
+"""API shapes of rounds, quota rules and meetings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from demosites.applicants.models import ApplicantKind, Ownership
-from demosites.applications.models import Action
 from demosites.rounds.models import FieldKind, MeetingKind, Phase
 
 MAX_ID = 2**31 - 1
@@ -148,31 +147,6 @@ class QuotaUpdate(_Write):
     eligibility: Eligibility | None = None
 
 
-class PhaseExceptionCreate(_Write):
-    action: Action = Field(examples=["recommend"])
-    application_id: int | None = Field(
-        default=None,
-        ge=1,
-        le=MAX_ID,
-        description="Only this application; all of the round when absent",
-    )
-    on_date: date = Field(examples=["2022-08-12"], description="The day the action is allowed")
-    reason: str = Field(min_length=2, max_length=1000, examples=["材料因系统故障延迟报送"])
-
-
-class PhaseExceptionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    round_id: int
-    action: str
-    application_id: int | None
-    on_date: date
-    reason: str
-    created_by: int | None
-    created_at: datetime
-
-
 class MeetingCreate(_Write):
     kind: MeetingKind = Field(examples=["review"])
     held_on: date = Field(examples=["2022-10-20"])
@@ -205,41 +179,3 @@ class MeetingRead(BaseModel):
 class MeetingPage(BaseModel):
     items: list[MeetingRead]
     total: int
-
-
-class HistoryRead(BaseModel):
-    """One history (履历) entry: who did what, in which role, when, with which opinion."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    action: str
-    from_state: str | None
-    to_state: str | None
-    actor_name: str
-    actor_role: str | None
-    actor_org_id: int | None
-    actor_org_name: str | None
-    at: datetime
-    opinion: str | None
-    data: dict[str, Any] | None
-
-
-class HistoryPage(BaseModel):
-    items: list[HistoryRead]
-    total: int
-
-
-class CountRow(BaseModel):
-    key: str
-    count: int
-
-
-class RoundStats(BaseModel):
-    """Dashboard counts of a round's applications (office)."""
-
-    round_id: int
-    total: int
-    by_status: list[CountRow]
-    by_city: list[CountRow]
-    by_field: list[CountRow]

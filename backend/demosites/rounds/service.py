@@ -1,16 +1,14 @@
-"""Rules of rounds: the calendar and its phases, quota rules and eligibility, exceptions, meetings."""
+"""Rules of rounds: the calendar and its phases, quota rules and eligibility, meetings."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from demosites.applicants.models import ApplicantKind, ApplicantUnit, Ownership
-from demosites.applications.errors import ApplicationNotFound
-from demosites.applications.models import Application
 from demosites.audit import service as audit
 from demosites.audit.models import HistoryEntry
 from demosites.core.actor import Actor
@@ -35,13 +33,11 @@ from demosites.rounds.models import (
     WINDOW_COLUMNS,
     Meeting,
     Phase,
-    PhaseException,
     Quota,
     Round,
 )
 from demosites.rounds.schemas import (
     MeetingCreate,
-    PhaseExceptionCreate,
     QuotaCreate,
     QuotaRead,
     QuotaUpdate,
@@ -378,58 +374,7 @@ def update_quota(
     return _quota_read(q, org)
 
 
-# ---- phase exceptions and meetings --------------------------------------------------------
-
-
-def record_exception(
-    session: Session, actor: Actor, round_id: int, data: PhaseExceptionCreate
-) -> PhaseException:
-    get_round(session, round_id)
-    if data.application_id is not None:
-        app = session.get(Application, data.application_id)
-        if app is None or app.round_id != round_id:
-            raise ApplicationNotFound()
-    row = PhaseException(
-        round_id=round_id, action=data.action, application_id=data.application_id,
-        on_date=data.on_date, reason=data.reason, created_by=actor.user_id, created_at=clock.now(),
-    )  # fmt: skip
-    session.add(row)
-    session.flush()
-    audit.record(
-        session, actor, "round", round_id, "phase_exception", role=actor.role_for("office"),
-        opinion=data.reason,
-        data={"exception_id": row.id, "action": str(data.action), "application_id": data.application_id,
-              "on_date": str(data.on_date)},
-    )  # fmt: skip
-    return row
-
-
-def rounds_and_exceptions_on(
-    session: Session, round_ids: list[int], on: date
-) -> tuple[dict[int, Round], list[PhaseException]]:
-    """The rounds and their phase exceptions of one day, in one statement."""
-    if not round_ids:
-        return {}, []
-    rows = session.exec(
-        select(Round, PhaseException)
-        .outerjoin(
-            PhaseException,
-            and_(col(PhaseException.round_id) == Round.id, col(PhaseException.on_date) == on),
-        )
-        .where(col(Round.id).in_(round_ids))
-    ).all()
-    return {r.id or 0: r for r, _ in rows}, [e for _, e in rows if e is not None]
-
-
-def list_exceptions(session: Session, round_id: int) -> list[PhaseException]:
-    get_round(session, round_id)
-    return list(
-        session.exec(
-            select(PhaseException)
-            .where(PhaseException.round_id == round_id)
-            .order_by(col(PhaseException.id))
-        )
-    )
+# ---- meetings ---------------------------------------------------------------------------
 
 
 def create_meeting(session: Session, actor: Actor, round_id: int, data: MeetingCreate) -> Meeting:

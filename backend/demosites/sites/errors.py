@@ -1,7 +1,6 @@
-"""Errors of sites, inspections, rectifications and the public notice (stable problem codes)."""
+"""Errors of sites, inspections, rectifications and the public notice (stable problem codes).
+A wrong state is refused by the state-machine engine's own InvalidTransition (statemachine.errors)."""
 
-# The site table refuses a wrong state with the workflow's own code, so clients handle both alike.
-from demosites.applications.errors import InvalidTransition  # noqa: E402,F401  (re-exported)
 from demosites.core.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 
 

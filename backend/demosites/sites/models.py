@@ -191,6 +191,13 @@ class ObjectionStatus(StrEnum):
     dismissed = "dismissed"  # 异议不成立
 
 
+class ObjectionAction(StrEnum):
+    """The actions of the objection's table (sites/notices.py): the office's finding."""
+
+    uphold = "uphold"  # 异议成立
+    dismiss = "dismiss"  # 异议不成立
+
+
 class Objection(SQLModel, table=True):
     """异议: filed by anyone against one application on a notice."""
 

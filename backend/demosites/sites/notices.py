@@ -1,18 +1,19 @@
 """公示 (public notice) before awarding: the office opens it for the round's approved list,
-anyone may object, the office investigates; an open objection blocks `award` and an upheld one
-ends the application (`uphold_objection` → approval_rejected) through the workflow's own table."""
+anyone may object, the office investigates (the objection's own table, performed by the engine);
+an open objection blocks `award` and an upheld one ends the application (`uphold_objection` →
+approval_rejected) through the workflow's own table."""
 
 from __future__ import annotations
 
 import zlib
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from demosites.applicants.models import ApplicantUnit
 from demosites.applications import transitions as workflow
-from demosites.applications.errors import InvalidTransition
 from demosites.applications.models import Action, Application, Status
 from demosites.applications.schemas import TransitionRequest
 from demosites.audit import service as audit
@@ -34,7 +35,13 @@ from demosites.sites.errors import (
     ObjectionOpen,
     ObjectionRateLimited,
 )
-from demosites.sites.models import Objection, ObjectionStatus, PublicNotice, PublicNoticeEntry
+from demosites.sites.models import (
+    Objection,
+    ObjectionAction,
+    ObjectionStatus,
+    PublicNotice,
+    PublicNoticeEntry,
+)
 from demosites.sites.schemas import (
     NoticeCreate,
     NoticeEntryRead,
@@ -44,6 +51,8 @@ from demosites.sites.schemas import (
     ObjectionRead,
     ObjectionResult,
 )
+from demosites.statemachine.engine import Change, Machine, Rule
+from demosites.statemachine.errors import InvalidTransition
 
 # Objections a single client address may file per hour (kept in the database, so it holds
 # across workers and restarts).
@@ -224,11 +233,7 @@ def list_objections(
     return _objection_reads(session, list(session.exec(stmt.order_by(col(Objection.id)))))
 
 
-def decide_objection(
-    session: Session, actor: Actor, objection_id: int, data: ObjectionResult
-) -> ObjectionRead:
-    """Records the investigation and its result; an upheld objection ends the application
-    through the workflow's `uphold_objection` (approved → approval_rejected)."""
+def _lock_objection(session: Session, objection_id: int) -> Objection:
     o = session.exec(
         select(Objection)
         .where(Objection.id == objection_id)
@@ -237,24 +242,87 @@ def decide_objection(
     ).first()
     if o is None:
         raise ObjectionNotFound()
-    if o.status != ObjectionStatus.open:
-        raise ObjectionDecided(f"Already {o.status} / 该异议已办结")
-    o.status = data.result
-    o.investigation = data.investigation
-    o.decided_by = actor.user_id
+    return o
+
+
+ObjectionChange = Change[Objection, None, ObjectionResult]
+
+
+def record_investigation(ctx: ObjectionChange) -> None:
+    o = ctx.obj
+    o.investigation = ctx.request.investigation
+    o.decided_by = ctx.actor.user_id
     o.decided_at = clock.now()
-    session.add(o)
-    session.flush()
-    audit.record(
-        session, actor, "objection", o.id or 0, "decide", from_state=ObjectionStatus.open, to_state=o.status,
-        role="office", opinion=data.investigation, data={"application_id": o.application_id, "notice_id": o.notice_id},
+    ctx.data.update(application_id=o.application_id, notice_id=o.notice_id)
+
+
+def _objection_event(ctx: ObjectionChange, from_state: str) -> tuple[dict[str, Any], list[int]]:
+    o = ctx.obj
+    payload = {
+        "id": o.id, "notice_id": o.notice_id, "application_id": o.application_id,
+        "action": str(ctx.rule.action), "from": from_state, "to": o.status,
+    }  # fmt: skip
+    return payload, []
+
+
+def _no_facts(_session: Session, _o: Objection, _today: date) -> None:
+    return None
+
+
+def _office(actor: Actor, roles: tuple[str, ...], _o: Objection, _facts: None) -> str | None:
+    return actor.role_for(*roles)
+
+
+# The office's finding on an objection: open → upheld or dismissed, once (objection_decided).
+OBJECTIONS: Machine[Objection, None, ObjectionChange] = Machine(
+    object_type="objection",
+    rules=(
+        Rule(
+            ObjectionAction.uphold,
+            ObjectionStatus.open,
+            ObjectionStatus.upheld,
+            ("office",),
+            needs_opinion=True,
+            effects=(record_investigation,),
+        ),
+        Rule(
+            ObjectionAction.dismiss,
+            ObjectionStatus.open,
+            ObjectionStatus.dismissed,
+            ("office",),
+            needs_opinion=True,
+            effects=(record_investigation,),
+        ),
+    ),  # fmt: skip
+    lock=_lock_objection,
+    facts=_no_facts,
+    context=ObjectionChange,
+    acting_role=_office,
+    event=_objection_event,
+    versioned=False,
+    invalid=ObjectionDecided,
+    noun_zh="异议",
+)
+FINDINGS = {
+    ObjectionStatus.upheld: ObjectionAction.uphold,
+    ObjectionStatus.dismissed: ObjectionAction.dismiss,
+}
+
+
+def decide_objection(
+    session: Session, actor: Actor, objection_id: int, data: ObjectionResult
+) -> ObjectionRead:
+    """Records the investigation and its result; an upheld objection ends the application
+    through the workflow's `uphold_objection` (approved → approval_rejected)."""
+    o = OBJECTIONS.perform(
+        session, actor, objection_id, FINDINGS[data.result], data,
+        opinion=data.investigation,
     )  # fmt: skip
-    if data.result == ObjectionStatus.upheld:
-        app = session.get(Application, o.application_id)
-        assert app is not None
-        workflow.transition(
-            session, actor, app, Action.uphold_objection,
+    if o.status == ObjectionStatus.upheld:
+        workflow.MACHINE.perform(
+            session, actor, o.application_id, Action.uphold_objection,
             TransitionRequest(action=Action.uphold_objection, opinion=data.investigation),
+            opinion=data.investigation,
         )  # fmt: skip
     return _objection_reads(session, [o])[0]
 
@@ -313,7 +381,7 @@ def file_objection(
     return o
 
 
-# ---- guards the workflow calls (registered in sites/hooks.py) --------------------------------
+# ---- guards the workflow calls (registered at start-up: demosites.wiring) ---------------------
 
 
 def award_allowed(ctx: workflow.Context) -> None:

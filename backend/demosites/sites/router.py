@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from demosites.applications.errors import ConflictOfInterest, InvalidTransition, OutsidePhase
-from demosites.auth.deps import ActorDep, SessionDep, client_ip, require_roles
+from demosites.applications.errors import ConflictOfInterest, OutsidePhase
+from demosites.audit.schemas import HistoryPage, HistoryRead
+from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, client_ip, require_roles
 from demosites.core.actor import Actor
 from demosites.core.concurrency import IfMatchDep, set_etag
 from demosites.core.errors import (
@@ -20,7 +21,6 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
-from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.core.retry import RetryRoute
 from demosites.core.scopes import SCOPE_KEY
@@ -28,7 +28,6 @@ from demosites.files.errors import FileNotFound
 from demosites.files.service import DOWNLOAD_RESPONSE
 from demosites.rounds.errors import RoundNotFound
 from demosites.rounds.models import FieldKind
-from demosites.rounds.schemas import HistoryPage, HistoryRead
 from demosites.sites import notices, public, service
 from demosites.sites.errors import (
     DeadlinePassed,
@@ -81,6 +80,7 @@ from demosites.sites.schemas import (
     SiteRead,
     SiteTransitionRequest,
 )
+from demosites.statemachine.errors import InvalidTransition
 
 router = APIRouter(prefix="/api/v1", tags=["sites"], route_class=IdempotentRoute)
 notice_router = APIRouter(prefix="/api/v1", tags=["notices"], route_class=IdempotentRoute)

@@ -1,5 +1,6 @@
 """Rules of sites: creation on award, reading with allowed actions, inspections and campaigns,
-rectification evidence, publicity and the office's reminders. State changes: transitions.py."""
+rectification evidence, publicity and the office's reminders. State changes: transitions.py's
+table, performed by the engine."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ from demosites.sites.schemas import (
     SiteTransitionRequest,
     UninspectedSite,
 )
+from demosites.statemachine.errors import InvalidTransition
 
 REMIND_DAYS = 14  # rectifications due within this many days are listed for the office
 HOLDS_PLAQUE = (SiteStatus.active, SiteStatus.rectifying)
@@ -68,7 +70,8 @@ HOLDS_PLAQUE = (SiteStatus.active, SiteStatus.rectifying)
 
 
 def create_site_for(session: Session, actor: Actor, app: Application) -> Site:
-    """The award hook: the awarded application becomes a site (示范点) holding its plaque."""
+    """The award's reaction (registered at start-up: demosites.wiring): the awarded application
+    becomes a site (示范点) holding its plaque."""
     existing = session.exec(select(Site).where(Site.application_id == app.id)).first()
     if existing is not None:
         return existing
@@ -135,7 +138,7 @@ def to_reads(session: Session, actor: Actor, sites: list[Site]) -> list[SiteRead
                 delist_reason=s.delist_reason,
                 delisted_on=s.delisted_on,  # type: ignore[arg-type]
                 open_rectification=rectification_read(r) if r else None,
-                allowed_actions=transitions.allowed_actions(session, actor, s, r, today),  # type: ignore[arg-type]
+                allowed_actions=transitions.MACHINE.allowed_actions(session, actor, s, r, today),  # type: ignore[arg-type]
                 version=s.version,
                 etag=etag(s.version),
                 created_at=s.created_at,
@@ -179,7 +182,10 @@ def transition(
     body: SiteTransitionRequest,
     if_match: IfMatch = ANY,
 ) -> Site:
-    return transitions.transition(session, actor, readable(session, actor, site_id), body, if_match)
+    site = readable(session, actor, site_id)
+    return transitions.MACHINE.perform(
+        session, actor, site.id or 0, body.action, body, opinion=body.opinion, if_match=if_match
+    )
 
 
 # ---- inspections (检查 / 复核) --------------------------------------------------------------
@@ -265,7 +271,7 @@ def create_inspection(
     site = readable(session, actor, site_id)
     _check_year(data.year)
     if site.status not in HOLDS_PLAQUE:
-        raise transitions.InvalidTransition(f"The site is {site.status} / 示范点已摘牌，不再检查")
+        raise InvalidTransition(f"The site is {site.status} / 示范点已摘牌，不再检查")
     _check_inspectors(session, data.inspector_ids, [site])
     exists = session.exec(
         select(Inspection.id).where(

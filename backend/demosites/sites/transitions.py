@@ -1,28 +1,24 @@
-"""The state machine of sites (示范点): ONE table, and ONE function that performs every change.
+"""The state machine of sites (示范点) and their rectifications (限期整改): ONE table, its checks,
+guards and effects.
 
-Every change, in one database transaction: lock the row, check role, state, the rule's checks
-(state facts) and guards (the payload), apply its effects (inspection outcome, rectification,
-report, delisting), write the new state, ONE history row (object_type "site") and ONE outbox
-event. `allowed_actions` runs the same role, state and checks, so what the API offers is what
-it accepts.
+The engine (demosites.statemachine) performs every change the same way: lock the row, check the
+role, the state, the rule's checks (facts of the site, also run for `allowed_actions`), the
+opinion and the guards (the request); apply the effects (inspection outcome, rectification,
+report, delisting); write the new state, ONE history row (object_type "site") and ONE outbox
+event. A rectification has no table of its own: its states move only with the site's actions
+(`rectify` opens it; `submit_report`, `accept_report`, `refuse_report` and `delist` decide it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
-from demosites.applications.errors import InvalidTransition
-from demosites.audit import service as audit
 from demosites.core.actor import Actor
 from demosites.core.clock import clock
-from demosites.core.concurrency import ANY, IfMatch
-from demosites.core.errors import DomainError, Forbidden, ValidationFailed
-from demosites.events import service as events
+from demosites.core.errors import ValidationFailed
 from demosites.files.service import files_of
 from demosites.rounds import service as rounds
 from demosites.sites import repository
@@ -45,23 +41,23 @@ from demosites.sites.models import (
     SiteStatus,
 )
 from demosites.sites.schemas import SiteTransitionRequest
+from demosites.statemachine.engine import Change, Machine, Rule
 
 
 @dataclass
-class Context:
-    """What checks, guards and effects of one transition see; `data` goes into the history row."""
+class Context(Change[Site, Rectification | None, SiteTransitionRequest]):
+    """What checks, guards and effects of one transition see: the site, its open rectification
+    (the facts) and the inspection a guard found; `data` goes into the history row."""
 
-    session: Session
-    actor: Actor
-    site: Site
-    payload: SiteTransitionRequest
-    today: date
-    rectification: Rectification | None
     inspection: Inspection | None = None
-    data: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def site(self) -> Site:
+        return self.obj
 
-Step = Callable[[Context], None]
+    @property
+    def rectification(self) -> Rectification | None:
+        return self.facts
 
 
 # ---- checks: facts of the site, also evaluated for allowed_actions ---------------------------
@@ -91,7 +87,7 @@ def report_submitted(ctx: Context) -> None:
 
 
 def _inspection(ctx: Context, required: bool) -> None:
-    iid = ctx.payload.inspection_id
+    iid = ctx.request.inspection_id
     if iid is None:
         if required:
             raise ValidationFailed("Name the inspection (inspection_id) / 请指明检查或复核")
@@ -114,7 +110,7 @@ def inspection_optional(ctx: Context) -> None:
 
 
 def deadline_and_findings(ctx: Context) -> None:
-    p = ctx.payload
+    p = ctx.request
     if not (p.findings or "").strip():
         raise ValidationFailed("Say what must be rectified (findings) / 请填写整改要求")
     if p.deadline is None or p.deadline <= ctx.today:
@@ -124,14 +120,14 @@ def deadline_and_findings(ctx: Context) -> None:
 
 
 def report_given(ctx: Context) -> None:
-    if not (ctx.payload.report or "").strip():
+    if not (ctx.request.report or "").strip():
         raise ValidationFailed("Write the rectification report (report) / 请填写整改报告")
 
 
 def delist_reason_applies(ctx: Context) -> None:
     """意识形态督查 and 重大负面舆情 delist at once; 整改不到位 only after a rectify outcome, when
     the office refused the report or the deadline passed with no accepted report."""
-    reason = ctx.payload.reason
+    reason = ctx.request.reason
     if reason is None:
         raise ValidationFailed("Give the delisting reason (reason) / 请选择摘牌理由")
     ctx.data["reason"] = str(reason)
@@ -152,7 +148,7 @@ def delist_reason_applies(ctx: Context) -> None:
 
 def later_round(ctx: Context) -> None:
     """A round after the site's own confirms it (sites carry over from round to round)."""
-    rid = ctx.payload.round_id
+    rid = ctx.request.round_id
     if rid is None:
         raise ValidationFailed("Name the confirming round (round_id) / 请指明确认的创建轮次")
     confirming = rounds.get_round(ctx.session, rid)
@@ -172,8 +168,8 @@ def _close_inspection(ctx: Context, outcome: str) -> None:
     if insp is None:
         return
     insp.outcome = outcome
-    insp.findings = (ctx.payload.findings or "").strip() or None
-    insp.inspected_on = ctx.payload.inspected_on or ctx.today
+    insp.findings = (ctx.request.findings or "").strip() or None
+    insp.inspected_on = ctx.request.inspected_on or ctx.today
     insp.recorded_at = clock.now()
     ctx.session.add(insp)
     ctx.data["inspected_on"] = str(insp.inspected_on)
@@ -185,7 +181,7 @@ def record_pass(ctx: Context) -> None:
 
 def open_rectification(ctx: Context) -> None:
     _close_inspection(ctx, "rectify")
-    p = ctx.payload
+    p = ctx.request
     assert p.deadline is not None and p.findings is not None
     rect = Rectification(
         site_id=ctx.site.id or 0, inspection_id=ctx.inspection.id if ctx.inspection else None,
@@ -198,8 +194,8 @@ def open_rectification(ctx: Context) -> None:
 
 def store_report(ctx: Context) -> None:
     r = ctx.rectification
-    assert r is not None and ctx.payload.report is not None
-    r.report = ctx.payload.report.strip()
+    assert r is not None and ctx.request.report is not None
+    r.report = ctx.request.report.strip()
     r.report_submitted_at = clock.now()
     r.status = RectificationStatus.submitted
     ctx.session.add(r)
@@ -211,7 +207,7 @@ def _decide(ctx: Context, status: RectificationStatus) -> None:
     r = ctx.rectification
     assert r is not None
     r.status = status
-    r.decision_opinion = (ctx.payload.opinion or "").strip() or None
+    r.decision_opinion = (ctx.request.opinion or "").strip() or None
     r.decided_at = clock.now()
     ctx.session.add(r)
     ctx.data.update(rectification_id=r.id, decision=str(status))
@@ -227,7 +223,7 @@ def refuse(ctx: Context) -> None:
 
 def delist(ctx: Context) -> None:
     _close_inspection(ctx, "delist")
-    ctx.site.delist_reason = ctx.payload.reason
+    ctx.site.delist_reason = ctx.request.reason
     ctx.site.delisted_on = ctx.today
     r = ctx.rectification
     if r is not None:  # a delisted site rectifies nothing any more
@@ -240,26 +236,8 @@ def delist(ctx: Context) -> None:
 # ---- the table -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rule:
-    action: SiteAction
-    source: SiteStatus
-    target: SiteStatus
-    roles: tuple[str, ...]  # "applicant" means the site's own people
-    needs_opinion: bool = False
-    checks: tuple[Step, ...] = ()
-    guards: tuple[Step, ...] = ()
-    effects: tuple[Step, ...] = ()
-
-
 S, A = SiteStatus, SiteAction
-_DELIST = dict(
-    roles=("office",),
-    needs_opinion=True,
-    guards=(delist_reason_applies, inspection_optional),
-    effects=(delist,),
-)
-TABLE: tuple[Rule, ...] = (
+TABLE: tuple[Rule[Context], ...] = (
     Rule(A.pass_, S.active, S.active, ("office",), guards=(inspection_required,), effects=(record_pass,)),
     Rule(A.pass_, S.rectifying, S.rectifying, ("office",), guards=(inspection_required,), effects=(record_pass,)),
     Rule(A.rectify, S.active, S.rectifying, ("office",), guards=(inspection_required, deadline_and_findings),
@@ -270,16 +248,16 @@ TABLE: tuple[Rule, ...] = (
     Rule(A.refuse_report, S.rectifying, S.rectifying, ("office",), needs_opinion=True, checks=(report_submitted,),
          effects=(refuse,)),
     Rule(A.confirm, S.active, S.active, ("office",), guards=(later_round,)),
-    Rule(A.delist, S.active, S.delisted, **_DELIST),  # type: ignore[arg-type]
-    Rule(A.delist, S.rectifying, S.delisted, **_DELIST),  # type: ignore[arg-type]
+    Rule(A.delist, (S.active, S.rectifying), S.delisted, ("office",), needs_opinion=True,
+         guards=(delist_reason_applies, inspection_optional), effects=(delist,)),
 )  # fmt: skip
-RULES: dict[tuple[str, str], Rule] = {(str(r.source), str(r.action)): r for r in TABLE}
-assert len(RULES) == len(TABLE), "one rule per (state, action)"
-ACTIONS = {str(r.action): r.roles for r in TABLE}
 
 
-def acting_role(actor: Actor, roles: tuple[str, ...], site: Site) -> str | None:
-    """The role in which `actor` may act on `site` (the first that fits), or None."""
+def acting_role(
+    actor: Actor, roles: tuple[str, ...], site: Site, facts: object = None
+) -> str | None:
+    """The role in which `actor` may act on `site` (the first that fits), or None. "applicant"
+    means the site's own people; the site alone tells who they are (`facts` are not needed)."""
     for role in roles:
         if not actor.has(role):
             continue
@@ -289,74 +267,27 @@ def acting_role(actor: Actor, roles: tuple[str, ...], site: Site) -> str | None:
     return None
 
 
-def allowed_actions(
-    session: Session, actor: Actor, site: Site, rectification: Rectification | None, today: date
-) -> list[str]:
-    out: list[str] = []
-    for rule in TABLE:
-        if rule.source != site.status or str(rule.action) in out:
-            continue
-        if acting_role(actor, rule.roles, site) is None:
-            continue
-        ctx = Context(
-            session, actor, site, SiteTransitionRequest(action=rule.action), today, rectification
-        )
-        try:
-            for check in rule.checks:
-                check(ctx)
-        except DomainError:
-            continue
-        out.append(str(rule.action))
-    return out
+def _open_rectification(session: Session, site: Site, _today: object) -> Rectification | None:
+    return repository.open_rectifications(session, [site.id or 0]).get(site.id or 0)
 
 
-def transition(
-    session: Session,
-    actor: Actor,
-    site: Site,
-    payload: SiteTransitionRequest,
-    if_match: IfMatch = ANY,
-) -> Site:
-    """Performs `payload.action` on `site` (already found through readable_by) or raises:
-    403 forbidden (role), 409 invalid_transition (state), then the rule's own codes."""
-    action = str(payload.action)
-    if action not in ACTIONS:
-        raise ValidationFailed(f"Unknown action {action} / 未知操作")
-    row = repository.lock(session, site.id or 0)
-    if_match.check(row.version)
-    role = acting_role(actor, ACTIONS[action], row)
-    if role is None:
-        raise Forbidden(
-            f"{action}: requires role / 需要角色 {' or '.join(ACTIONS[action])} for this site"
-        )
-    rule = RULES.get((row.status, action))
-    if rule is None:
-        raise InvalidTransition(
-            f"{action} is not possible while the site is {row.status} / 示范点当前状态为 {row.status}，不能{action}"
-        )
-    opinion = (payload.opinion or "").strip() or None
-    if rule.needs_opinion and opinion is None:
-        raise ValidationFailed(f"{action} needs an opinion / 请填写意见")
-    today = clock.today()
-    rect = repository.open_rectifications(session, [row.id or 0]).get(row.id or 0)
-    ctx = Context(session, actor, row, payload, today, rect)
-    for step in (*rule.checks, *rule.guards, *rule.effects):
-        step(ctx)
-    from_state = row.status
-    row.status = rule.target
-    row.version += 1
-    row.updated_at = clock.now()
-    session.add(row)
-    session.flush()
-    audit.record(
-        session, actor, "site", row.id or 0, action, from_state=from_state, to_state=row.status,
-        role=role, opinion=opinion, data=ctx.data or None,
-    )  # fmt: skip
-    event = f"site.{row.status}" if row.status != from_state else f"site.{action}"
-    events.emit(
-        session, event, "site", row.id or 0,
-        {"id": row.id, "action": action, "from": from_state, "to": row.status, "plaque_no": row.plaque_no,
-         "name": row.name, "round_id": row.round_id, **{k: v for k, v in ctx.data.items() if k != "report"}},
-        organization_ids=[row.organization_id],
-    )  # fmt: skip
-    return row
+def _event(ctx: Context, from_state: str) -> tuple[dict[str, Any], list[int]]:
+    site = ctx.site
+    payload = {
+        "id": site.id, "action": str(ctx.rule.action), "from": from_state, "to": site.status,
+        "plaque_no": site.plaque_no, "name": site.name, "round_id": site.round_id,
+        **{k: v for k, v in ctx.data.items() if k != "report"},
+    }  # fmt: skip
+    return payload, [site.organization_id]
+
+
+MACHINE: Machine[Site, Rectification | None, Context] = Machine(
+    object_type="site",
+    rules=TABLE,
+    lock=repository.lock,
+    facts=_open_rectification,
+    context=Context,
+    acting_role=acting_role,
+    event=_event,
+    noun_zh="示范点",
+)

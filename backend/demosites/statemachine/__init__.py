@@ -1,0 +1,1 @@
+"""The state-machine engine every stateful domain uses (engine.py) and its one error (errors.py)."""
