@@ -10812,7 +10812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: payload_too_large */
+            /** @description problem+json; code: payload_too_large, workbook_too_large */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -10821,7 +10821,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: validation_error, ledger_invalid, idempotency_key_reused */
+            /** @description problem+json; code: validation_error, ledger_invalid, workbook_invalid, workbook_too_many_rows, idempotency_key_reused */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12407,7 +12407,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: payload_too_large */
+            /** @description problem+json; code: payload_too_large, workbook_too_large */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -12416,7 +12416,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: validation_error, import_invalid, idempotency_key_reused */
+            /** @description problem+json; code: validation_error, import_invalid, workbook_invalid, workbook_too_many_rows, idempotency_key_reused */
             422: {
                 headers: {
                     [name: string]: unknown;
