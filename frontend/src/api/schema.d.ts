@@ -744,7 +744,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deliveries of a subscription with every attempt (status, latency, response excerpt) */
+        /** Deliveries of a subscription with every attempt (status line, latency, error class; never the answer's body) */
         get: operations["list_webhook_deliveries"];
         put?: never;
         post?: never;
