@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from demosites.core import fallback
 from demosites.core.admission import AdmissionLimit
 from demosites.core.config import ROOT, get_settings
 from demosites.core.errors import (
+    DomainError,
     PayloadTooLarge,
     Problem,
     install_error_handlers,
@@ -88,25 +90,47 @@ class BodyLimit:
             await too_big(scope, receive, send)
             return
         seen = 0
+        body_done = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done
+            if body_done:
+                return await receive()  # waiting for a disconnect: no timeout
+            try:
+                message = await asyncio.wait_for(receive(), s.body_timeout_seconds)
+            except TimeoutError:
+                raise _BodyTimeout() from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     raise _TooLarge()
+                body_done = not message.get("more_body", False)
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
             await too_big(scope, receive, send)
+        except _BodyTimeout as exc:
+            await problem(exc.status, exc.code, exc.title, exc.detail)(scope, receive, send)
 
 
 class _TooLarge(PayloadTooLarge):
     """Raised while the body streams in: FastAPI turns an error while parsing into a 400 whose
     cause this is, and the error handlers answer the cause (413)."""
+
+
+class _BodyTimeout(DomainError):
+    """The body stopped arriving before its Content-Length (raised like _TooLarge)."""
+
+    status, code, title = 408, "body_timeout", "The request body stopped arriving / 请求体传输超时"
+
+    def __init__(self) -> None:
+        seconds = get_settings().body_timeout_seconds
+        super().__init__(
+            f"No byte of the body for {seconds:g} s; is its Content-Length right? / "
+            f"请求体 {seconds:g} 秒未到达，Content-Length 是否正确？"
+        )
 
 
 @asynccontextmanager
