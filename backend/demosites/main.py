@@ -20,6 +20,7 @@ from demosites.auth.router import router as auth_router
 from demosites.core import fallback
 from demosites.core.admission import AdmissionLimit
 from demosites.core.config import ROOT, get_settings
+from demosites.core.docs import install_docs
 from demosites.core.errors import (
     DomainError,
     PayloadTooLarge,
@@ -160,7 +161,7 @@ def create_app() -> FastAPI:
             "political work demonstration sites (基层思想政治工作示范点), and the work ledger (台账). "
             "Every error is application/problem+json with a stable `code`."
         ),
-        docs_url="/docs",
+        docs_url=None,  # core/docs.py: Swagger UI from this server, under the CSP
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=_lifespan,
@@ -171,6 +172,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RefuseNul)  # inside the body limit: it reads bounded bodies only
     app.add_middleware(BodyLimit)
     app.include_router(health_router)
+    install_docs(app)
     for router in API_ROUTERS:
         app.include_router(router)
     if settings.environment == "test" and settings.allow_clock_override:
@@ -231,7 +233,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = scope.get("path", "").startswith("/docs")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -240,9 +241,9 @@ class SecurityHeaders:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
+                    # /docs included: Swagger UI is served from here (core/docs.py).
+                    (b"content-security-policy", CSP.encode()),
                 ]
-                if not is_docs:  # Swagger UI loads its assets from a CDN-less inline bundle
-                    headers.append((b"content-security-policy", CSP.encode()))
                 message["headers"] = headers
             await send(message)
 
