@@ -285,3 +285,14 @@ def test_the_ledger_import_refuses_the_same_bombs(
     assert_problem(post(flood), 422, "workbook_too_many_rows")
     laughs = stored(base, "xl/sharedStrings.xml", LAUGHS)
     assert_problem(post(laughs), 422, "workbook_invalid")
+
+
+def test_an_encrypted_part_is_refused_as_not_a_workbook(api: Api, session: Session) -> None:
+    data = bytearray(workbook(APPLICANT_SHEET, APPLICANT_HEADER))
+    # Mark every part encrypted (general-purpose flag bit 0) in the local and central headers.
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at != -1:
+            data[at + offset] |= 0x01
+            at = data.find(signature, at + 4)
+    assert_problem(applicant_upload(api, session, bytes(data)), 422, "import_invalid")

@@ -22,6 +22,7 @@ The limits (a real 10,000-row import is a few MB of XML; these leave room for st
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -90,7 +91,7 @@ def check_archive(data: bytes, not_a_workbook: Callable[[], DomainError]) -> Non
             try:
                 with archive.open(info) as part:
                     head = part.read(_HEAD)
-            except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
+            except Exception as exc:  # noqa: BLE001  (encrypted, unknown method, bad CRC...)
                 raise not_a_workbook() from exc
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise _entities()
@@ -105,9 +106,15 @@ def check_archive(data: bytes, not_a_workbook: Callable[[], DomainError]) -> Non
                 )
 
 
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b")
+_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData\b")
+
+
 def _dimension_first(head: bytes) -> bool:
-    dimension, data = head.find(b"<dimension"), head.find(b"<sheetData")
-    return dimension != -1 and (data == -1 or dimension < data)
+    """Whether the sheet declares its size before its rows (with or without a prefix: the
+    OpenXML SDK writes <x:dimension>)."""
+    dimension, data = _DIMENSION.search(head), _SHEET_DATA.search(head)
+    return dimension is not None and (data is None or dimension.start() < data.start())
 
 
 def _entities() -> WorkbookInvalid:
