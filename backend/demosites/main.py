@@ -90,6 +90,7 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await too_big(scope, receive, send)
             return
+        length = int(declared) if declared is not None and declared.isdigit() else None
         seen = 0
         body_done = False
 
@@ -106,13 +107,17 @@ class BodyLimit:
                 if seen > limit:
                     raise _TooLarge()
                 body_done = not message.get("more_body", False)
+                if body_done and length is not None and seen != length:
+                    # uvicorn frames bodies by Content-Length itself (core/server.py answers its
+                    # refusals); another server or a proxy might hand a lying one through.
+                    raise _LengthMismatch(length, seen)
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
             await too_big(scope, receive, send)
-        except _BodyTimeout as exc:
+        except (_BodyTimeout, _LengthMismatch) as exc:
             await problem(exc.status, exc.code, exc.title, exc.detail)(scope, receive, send)
 
 
@@ -131,6 +136,22 @@ class _BodyTimeout(DomainError):
         super().__init__(
             f"No byte of the body for {seconds:g} s; is its Content-Length right? / "
             f"请求体 {seconds:g} 秒未到达，Content-Length 是否正确？"
+        )
+
+
+class _LengthMismatch(DomainError):
+    """The body that arrived is not as long as its Content-Length said (raised like _TooLarge)."""
+
+    status, code, title = (
+        400,
+        "content_length_mismatch",
+        "The body does not match its Content-Length / 请求体长度与 Content-Length 不符",
+    )
+
+    def __init__(self, declared: int, received: int) -> None:
+        super().__init__(
+            f"Content-Length said {declared} bytes, {received} arrived / "
+            f"Content-Length 声明 {declared} 字节，实际收到 {received} 字节"
         )
 
 

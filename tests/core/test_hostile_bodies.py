@@ -51,6 +51,15 @@ def test_json_at_the_depth_limit_reaches_the_route(client: TestClient) -> None:
     assert r.json()["code"] != "json_too_deep"
 
 
+@pytest.mark.parametrize("declared", [5, len(b'{"username": "a", "password": "b"}') + 100])
+def test_a_lying_content_length_is_refused_by_the_app(client: TestClient, declared: int) -> None:
+    body = b'{"username": "a", "password": "b"}'
+    headers = {"Content-Type": "application/json", "Content-Length": str(declared)}
+    r = client.post(LOGIN, content=body, headers=headers)
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    _problem(400, r.content, "content_length_mismatch")
+
+
 @pytest.fixture
 def live(fresh_engine: Engine, tmp_path: Path) -> Iterator[LiveServer]:
     server = LiveServer(sc.db_url(fresh_engine), tmp_path / "uploads", BODY_TIMEOUT_SECONDS="1")
