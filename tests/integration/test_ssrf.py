@@ -179,3 +179,33 @@ def test_a_failed_connection_keeps_only_the_error_class(
         worker.run_once(http)
     (attempt,) = _attempts(fresh_engine)
     assert attempt.error == "ConnectError" and attempt.response_excerpt is None
+
+
+def test_the_migration_turns_stored_excerpts_into_status_lines() -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import alembic_config, new_database_url
+
+    url, drop = new_database_url("sqlite")  # no foreign keys enforced: the attempts stand alone
+    try:
+        command.upgrade(alembic_config(url), "0400")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO webhook_attempt (delivery_id, at, status_code, latency_ms, "
+                    "response_excerpt, error) VALUES (1, '2026-01-01 00:00:00', 500, 3, "
+                    "'redis_version:7.2 internal body', NULL), (1, '2026-01-01 00:00:01', NULL, 3, "
+                    "'partial', 'ReadTimeout')"
+                )
+            )
+        command.upgrade(alembic_config(url), "heads")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT response_excerpt FROM webhook_attempt ORDER BY id")
+            ).all()
+        engine.dispose()
+        assert [r[0] for r in rows] == ["HTTP 500", None]
+    finally:
+        drop()
