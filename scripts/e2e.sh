@@ -9,7 +9,8 @@ export DATABASE_URL="sqlite:///$DIR/e2e.db" UPLOAD_DIR="$DIR/uploads" ENVIRONMEN
        SECRET_KEY="e2e-secret-key-that-is-long-enough-0123456789"
 .venv/bin/alembic upgrade heads
 .venv/bin/python -m demosites.cli seed --demo >/dev/null
-.venv/bin/uvicorn demosites.main:app --host 127.0.0.1 --port "$PORT" --no-access-log >"$DIR/server.log" 2>&1 &
+.venv/bin/uvicorn demosites.main:app --host 127.0.0.1 --port "$PORT" --no-access-log \
+  --http demosites.core.server:HttpToolsProtocol >"$DIR/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 1 50); do

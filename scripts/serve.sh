@@ -8,4 +8,6 @@ PORT=${PORT:-8000}
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 echo "安徽省基层思想政治工作示范点管理平台: http://$HOST:$PORT  (API docs: http://$HOST:$PORT/docs)"
-.venv/bin/uvicorn demosites.main:app --host "$HOST" --port "$PORT" --no-access-log
+# --http: uvicorn's own refusals (malformed requests, bodies cut short) as problem+json too.
+.venv/bin/uvicorn demosites.main:app --host "$HOST" --port "$PORT" --no-access-log \
+  --http demosites.core.server:HttpToolsProtocol

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +21,9 @@ from demosites.auth.router import router as auth_router
 from demosites.core import fallback
 from demosites.core.admission import AdmissionLimit
 from demosites.core.config import ROOT, get_settings
+from demosites.core.docs import install_docs
 from demosites.core.errors import (
+    DomainError,
     PayloadTooLarge,
     Problem,
     install_error_handlers,
@@ -89,26 +92,69 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await too_big(scope, receive, send)
             return
+        length = int(declared) if declared is not None and declared.isdigit() else None
         seen = 0
+        body_done = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done
+            if body_done:
+                return await receive()  # waiting for a disconnect: no timeout
+            try:
+                message = await asyncio.wait_for(receive(), s.body_timeout_seconds)
+            except TimeoutError:
+                raise _BodyTimeout() from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     raise _TooLarge()
+                body_done = not message.get("more_body", False)
+                if body_done and length is not None and seen != length:
+                    # uvicorn frames bodies by Content-Length itself (core/server.py answers its
+                    # refusals); another server or a proxy might hand a lying one through.
+                    raise _LengthMismatch(length, seen)
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
             await too_big(scope, receive, send)
+        except (_BodyTimeout, _LengthMismatch) as exc:
+            await problem(exc.status, exc.code, exc.title, exc.detail)(scope, receive, send)
 
 
 class _TooLarge(PayloadTooLarge):
     """Raised while the body streams in: FastAPI turns an error while parsing into a 400 whose
     cause this is, and the error handlers answer the cause (413)."""
+
+
+class _BodyTimeout(DomainError):
+    """The body stopped arriving before its Content-Length (raised like _TooLarge)."""
+
+    status, code, title = 408, "body_timeout", "The request body stopped arriving / 请求体传输超时"
+
+    def __init__(self) -> None:
+        seconds = get_settings().body_timeout_seconds
+        super().__init__(
+            f"No byte of the body for {seconds:g} s; is its Content-Length right? / "
+            f"请求体 {seconds:g} 秒未到达，Content-Length 是否正确？"
+        )
+
+
+class _LengthMismatch(DomainError):
+    """The body that arrived is not as long as its Content-Length said (raised like _TooLarge)."""
+
+    status, code, title = (
+        400,
+        "content_length_mismatch",
+        "The body does not match its Content-Length / 请求体长度与 Content-Length 不符",
+    )
+
+    def __init__(self, declared: int, received: int) -> None:
+        super().__init__(
+            f"Content-Length said {declared} bytes, {received} arrived / "
+            f"Content-Length 声明 {declared} 字节，实际收到 {received} 字节"
+        )
 
 
 @asynccontextmanager
@@ -139,7 +185,7 @@ def create_app() -> FastAPI:
             "political work demonstration sites (基层思想政治工作示范点), and the work ledger (台账). "
             "Every error is application/problem+json with a stable `code`."
         ),
-        docs_url="/docs",
+        docs_url=None,  # core/docs.py: Swagger UI from this server, under the CSP
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=_lifespan,
@@ -150,6 +196,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RefuseNul)  # inside the body limit: it reads bounded bodies only
     app.add_middleware(BodyLimit)
     app.include_router(health_router)
+    install_docs(app)
     for router in API_ROUTERS:
         app.include_router(router)
     if settings.environment == "test" and settings.allow_clock_override:
@@ -210,7 +257,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = scope.get("path", "").startswith("/docs")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -219,9 +265,9 @@ class SecurityHeaders:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
+                    # /docs included: Swagger UI is served from here (core/docs.py).
+                    (b"content-security-policy", CSP.encode()),
                 ]
-                if not is_docs:  # Swagger UI loads its assets from a CDN-less inline bundle
-                    headers.append((b"content-security-policy", CSP.encode()))
                 message["headers"] = headers
             await send(message)
 

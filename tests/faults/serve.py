@@ -38,4 +38,5 @@ if __name__ == "__main__":
         port=int(os.environ["PORT"]),
         log_level="warning",
         workers=int(os.environ.get("WORKERS", "1")),
+        http="demosites.core.server:HttpToolsProtocol",  # as scripts/serve.sh
     )

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     upload_dir: Path = Field(default=VAR_DIR / "uploads")
     max_upload_mb: int = Field(default=20, ge=1, le=500)
     max_json_body_bytes: int = Field(default=1024 * 1024)
+    # A body that stops arriving (a Content-Length longer than what is sent) is answered 408
+    # after this many seconds without a byte, instead of holding a worker for ever.
+    body_timeout_seconds: float = Field(default=30, gt=0, le=600)
     demo_mode: bool = False
     demo_password: str | None = None
     environment: str = Field(default="development", pattern="^(development|test|production)$")

@@ -201,6 +201,16 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         raise
 
 
+def end_transaction(session: Session) -> None:
+    """Commits what the request wrote so far and leaves no transaction open, so that slow work
+    which needs no database (parsing an uploaded workbook) holds no lock — on SQLite every
+    transaction takes the write lock (BEGIN IMMEDIATE). Only for a dependency that runs after
+    authentication (whose bookkeeping — last seen, rate-limit counts — is worth keeping anyway)
+    and before the request changes anything, and before the Idempotency-Key claim, which must
+    commit with the result. The next statement begins a new transaction."""
+    session.commit()
+
+
 def get_session() -> Iterator[Session]:
     """One session per request; committed when the handler returns, rolled back on error."""
     with Session(get_engine(), expire_on_commit=False) as session, unit_of_work(session):

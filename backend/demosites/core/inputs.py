@@ -1,4 +1,5 @@
-"""Hostile input refused for every API route at once (422): NUL bytes and undeclared query parameters."""
+"""Hostile input refused for every API route at once (422): NUL bytes, JSON nested too deep and
+undeclared query parameters."""
 
 # PostgreSQL cannot store a NUL in text and SQLite stores it silently: refused up front, the same
 # on both databases and for every route, instead of field by field.
@@ -6,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import Request
@@ -15,6 +17,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demosites.core.errors import problem
 
 _TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded")
+# No payload of this API nests deeper than a handful of levels. Python's json module recurses
+# once per level: 10,000 levels raised RecursionError (a 500 with a traceback in the log).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _is_json(ctype: str) -> bool:
+    """What FastAPI parses as JSON: no content type at all, application/json or .../*+json."""
+    media = ctype.split(";", 1)[0].strip()
+    return media == "" or (media.startswith("application/") and media.endswith(("/json", "+json")))
+
+
+def json_depth_over(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text nests deeper than `limit`, counted without parsing it: strings are
+    skipped (a bracket inside one does not count); malformed text is left to the parser."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # cannot nest deeper than it has brackets (the usual case, at C speed)
+    depth = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b"", body)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth = max(0, depth - 1)
+    return False
 
 
 def _has_nul(value: Any) -> bool:
@@ -37,12 +66,13 @@ def _body_has_nul(ctype: str, body: bytes) -> bool:
         return False
     try:
         return _has_nul(json.loads(body))
-    except ValueError:
+    except (ValueError, RecursionError):
         return False  # malformed JSON: the route's own parsing answers 422
 
 
 class RefuseNul:
-    """Must sit inside the body limit: it buffers the (already bounded) text body."""
+    """Refuses NUL characters anywhere and JSON bodies nested deeper than MAX_JSON_DEPTH. Must
+    sit inside the body limit: it buffers the (already bounded) text body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,7 +92,7 @@ class RefuseNul:
             return
         headers = dict(scope.get("headers") or [])
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if not ctype.startswith(_TEXT_BODIES):
+        if not (ctype.startswith(_TEXT_BODIES) or _is_json(ctype)):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
@@ -75,6 +105,15 @@ class RefuseNul:
             body += message.get("body", b"")
             if not message.get("more_body", False):
                 break
+        if _is_json(ctype) and json_depth_over(body):
+            too_deep = problem(
+                422, "json_too_deep", "JSON nested too deep / JSON 嵌套层级过深",
+                f"At most {MAX_JSON_DEPTH} levels of arrays and objects / "
+                f"数组与对象最多嵌套 {MAX_JSON_DEPTH} 层",
+                errors=[{"loc": ["body"], "msg": "nested too deep", "type": "json_too_deep"}],
+            )  # fmt: skip
+            await too_deep(scope, receive, send)
+            return
         if _body_has_nul(ctype, body):
             await refused(scope, receive, send)
             return

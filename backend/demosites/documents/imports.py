@@ -5,11 +5,10 @@ column. The natural key is 单位名称 + 所属城市: a unit that exists is sk
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
@@ -22,6 +21,7 @@ from demosites.core.actor import Actor
 from demosites.documents.errors import ImportInvalid, cell_error
 from demosites.documents.excel import KIND_LABELS, OWNERSHIP_LABELS
 from demosites.documents.schemas import ImportResult, SkippedRow
+from demosites.files import xlsx
 from demosites.files.service import within_limit
 from demosites.organizations.models import CITIES
 
@@ -207,14 +207,22 @@ def _validated(n: int, record: dict[str, Any], check: _Checker) -> ApplicantCrea
         return None
 
 
-def read_rows(data: bytes, check: _Checker) -> list[tuple[int, ApplicantCreate]]:
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportInvalid("Not an .xlsx workbook / 不是有效的 .xlsx 文件") from exc
-    ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [(_text(v) or "").rstrip("*") for v in next(rows, ())]
+def read_sheet(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
+    """The upload's rows, header first, read with no database work: the router calls this before
+    authentication opens the request's transaction (on SQLite that takes the write lock)."""
+    return xlsx.read_rows(
+        within_limit(data),
+        SHEET,
+        len(COLUMNS),
+        MAX_ROWS,
+        lambda: ImportInvalid("Not an .xlsx workbook / 不是有效的 .xlsx 文件"),
+    )
+
+
+def check_rows(
+    sheet: list[tuple[int, tuple[Any, ...]]], check: _Checker
+) -> list[tuple[int, ApplicantCreate]]:
+    header = [(_text(v) or "").rstrip("*") for v in sheet[0][1]] if sheet else []
     expected = [c.header for c in COLUMNS]
     if header[: len(expected)] != expected:
         raise ImportInvalid(
@@ -222,19 +230,13 @@ def read_rows(data: bytes, check: _Checker) -> list[tuple[int, ApplicantCreate]]
             errors=[cell_error(1, "表头", "Expected / 应为: " + " | ".join(expected))],
         )
     parsed: list[tuple[int, ApplicantCreate]] = []
-    count = 0
-    for n, raw in enumerate(rows, start=2):
-        values = [_text(v) for v in list(raw)[: len(COLUMNS)]]
-        values += [None] * (len(COLUMNS) - len(values))
+    for n, raw in sheet[1:]:
+        values = [_text(v) for v in raw]
         if all(v is None for v in values):
             continue
-        count += 1
-        if count > MAX_ROWS:
-            raise ImportInvalid(f"At most {MAX_ROWS} rows per import / 每次最多导入 {MAX_ROWS} 行")
         record = _parse_row(n, dict(zip([c.key for c in COLUMNS], values, strict=True)), check)
         if record is not None and (unit := _validated(n, record, check)) is not None:
             parsed.append((n, unit))
-    wb.close()
     return parsed
 
 
@@ -253,9 +255,12 @@ def _existing(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, s
     return out
 
 
-def import_applicants(session: Session, actor: Actor, data: bytes) -> ImportResult:
+def import_applicants(
+    session: Session, actor: Actor, sheet: list[tuple[int, tuple[Any, ...]]]
+) -> ImportResult:
+    """`sheet` is what read_sheet returned (parsed before the transaction began)."""
     check = _Checker()
-    parsed = read_rows(within_limit(data), check)
+    parsed = check_rows(sheet, check)
     seen: dict[tuple[str, str], int] = {}
     seen_codes: dict[str, int] = {}
     own_city = None if actor.has("office") else actor.organization_city

@@ -13,6 +13,7 @@ from demosites.applications.errors import ApplicationNotFound
 from demosites.applications.models import Status
 from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep, require_roles
 from demosites.core.actor import Actor
+from demosites.core.db import end_transaction
 from demosites.core.errors import (
     Forbidden,
     PayloadTooLarge,
@@ -42,6 +43,7 @@ from demosites.documents.schemas import (
     FormsBatchRequest,
     ImportResult,
 )
+from demosites.files.xlsx import WorkbookInvalid, WorkbookTooLarge, WorkbookTooManyRows
 from demosites.rounds.errors import RoundNotFound
 from demosites.rounds.models import FieldKind
 from demosites.sites.errors import SiteNotFound
@@ -191,21 +193,41 @@ def applicant_import_template(actor: RegistrarDep) -> Response:
     return attachment(imports.template(), XLSX, "申报主体导入模板.xlsx")
 
 
+def _applicant_sheet(
+    session: SessionDep,
+    actor: RegistrarDep,
+    file: Annotated[UploadFile, File(description="The filled-in template (.xlsx)")],
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """Authorised first (401/403 before any parsing), then parsed with no transaction open:
+    on SQLite the lock authentication took is released before the workbook is read."""
+    end_transaction(session)
+    return imports.read_sheet(file.file.read())
+
+
 @router.post(
     "/applicants/import",
     operation_id="import_applicants",
     summary="Import applicant units from the template: checked whole, imported whole or refused "
     "whole with errors by row and column; existing units (name + city) are skipped",
     response_model=ImportResult,
-    responses=responses(*_common, ImportInvalid, PayloadTooLarge),
+    responses=responses(
+        *_common,
+        ImportInvalid,
+        PayloadTooLarge,
+        WorkbookInvalid,
+        WorkbookTooLarge,
+        WorkbookTooManyRows,
+    ),
     openapi_extra=scope("applicants:write"),
+    # Listed here so it runs before the Idempotency-Key claim (which commits with the result).
+    dependencies=[Depends(_applicant_sheet)],
 )
 def import_applicants(
     session: SessionDep,
     actor: RegistrarDep,
-    file: Annotated[UploadFile, File(description="The filled-in template (.xlsx)")],
+    sheet: Annotated[list[tuple[int, tuple[Any, ...]]], Depends(_applicant_sheet)],
 ) -> ImportResult:
-    return imports.import_applicants(session, actor, file.file.read())
+    return imports.import_applicants(session, actor, sheet)
 
 
 # ---- after the award: certificates, exports, the 创新案例选编 ---------------------------------------

@@ -20,3 +20,11 @@ class EmptyFile(ValidationFailed):
 
 class FileNotFound(NotFound):
     title = "File not found / 未找到该文件"
+
+
+class InvalidFileName(ValidationFailed):
+    code, title = (
+        "invalid_file_name",
+        "The file name is empty once control characters and folders are removed / "
+        "去除控制字符和路径后文件名为空",
+    )

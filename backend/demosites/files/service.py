@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 import time
+import unicodedata
 import uuid
 import zipfile
 from pathlib import Path
@@ -21,7 +22,13 @@ from demosites.core.actor import Actor
 from demosites.core.clock import clock
 from demosites.core.config import get_settings
 from demosites.core.db import get_engine
-from demosites.files.errors import EmptyFile, FileNotFound, FileTooLarge, UnsupportedFileType
+from demosites.files.errors import (
+    EmptyFile,
+    FileNotFound,
+    FileTooLarge,
+    InvalidFileName,
+    UnsupportedFileType,
+)
 from demosites.files.models import StoredFile
 
 CHUNK = 1024 * 1024
@@ -68,6 +75,27 @@ def sniff(head: bytes, path: Path) -> tuple[str, str] | None:
     return None
 
 
+# Unicode categories never kept in a file name: controls (Cc), format characters (Cf — the bidi
+# overrides and isolates U+202A–U+202E, U+2066–U+2069, the marks U+200E/U+200F/U+061C, zero-width
+# characters), surrogates and line/paragraph separators. `申报材料\u202Efdp.exe` shows as
+# 申报材料exe.pdf in a list; stripped it reads 申报材料fdp.exe, which is what it is.
+_DROPPED = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def clean_filename(raw: str | None, default: str) -> str:
+    """The name a file is stored and listed under: without control or bidi characters, and only
+    its last path component whichever separator was used (`..\\..\\x.pdf` → `x.pdf`). No name
+    given: `default`; a name given that ends up empty is refused (422 invalid_file_name)."""
+    if raw is None or raw == "":
+        return default
+    text = unicodedata.normalize("NFC", raw)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED)
+    last = text.replace("\\", "/").split("/")[-1].strip()
+    if last in ("", ".", ".."):
+        raise InvalidFileName()
+    return last[:255]
+
+
 def upload_root() -> Path:
     root = Path(get_settings().upload_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -108,6 +136,7 @@ def store_upload(
     purpose: str,
 ) -> StoredFile:
     limit = get_settings().max_upload_bytes
+    name = clean_filename(upload.filename, "")  # refused before any byte is stored
     root = upload_root()
     digest = hashlib.sha256()
     size = 0
@@ -142,7 +171,7 @@ def store_upload(
         owner_type=owner_type,
         owner_id=owner_id,
         purpose=purpose,
-        filename=(Path(upload.filename or f"file.{ext}").name or f"file.{ext}")[:255],
+        filename=name or f"file.{ext}",
         content_type=content_type,
         size=size,
         sha256=digest.hexdigest(),

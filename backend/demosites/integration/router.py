@@ -214,7 +214,7 @@ def delete_webhook(webhook_id: ObjectId, session: SessionDep, actor: ActorDep) -
 @webhooks.get(
     "/webhooks/{webhook_id}/deliveries",
     operation_id="list_webhook_deliveries",
-    summary="Deliveries of a subscription with every attempt (status, latency, response excerpt)",
+    summary="Deliveries of a subscription with every attempt (status line, latency, error class; never the answer's body)",
     response_model=DeliveryPage,
     responses=responses(*_common, SubscriptionNotFound, ValidationFailed),
 )

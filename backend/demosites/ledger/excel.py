@@ -4,17 +4,17 @@ and saved all-or-nothing; every problem is reported with its sheet row and colum
 from __future__ import annotations
 
 import io
-import zipfile
 from datetime import date, datetime
 from typing import Any
 
 from fastapi import UploadFile
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from demosites.files import xlsx
 from demosites.files.service import within_limit
 from demosites.ledger import entries as entry_service
 from demosites.ledger.access import LedgerScope
@@ -22,7 +22,7 @@ from demosites.ledger.compliance import _subtree
 from demosites.ledger.errors import LedgerInvalid, row_error
 from demosites.ledger.models import LedgerUnit
 from demosites.ledger.plans import plan_detail
-from demosites.ledger.schemas import EntryCreate
+from demosites.ledger.schemas import EntryCreate, PlanDetail
 
 MAX_ROWS = 5000
 SHEET = "台账"
@@ -105,19 +105,31 @@ def _as_date(value: Any) -> Any:
     return value
 
 
-def import_entries(
-    session: Session, scope: LedgerScope, plan_id: int, upload: UploadFile
-) -> list[int]:
+def read_sheet(upload: UploadFile) -> list[tuple[int, tuple[Any, ...]]]:
+    """The upload's rows, header first, read with no database work: the router calls this before
+    authentication opens the request's transaction (on SQLite that takes the write lock)."""
+    return xlsx.read_rows(
+        within_limit(upload.file.read()),
+        SHEET,
+        len(COLUMNS),
+        MAX_ROWS,
+        lambda: LedgerInvalid("Not an .xlsx workbook / 不是有效的 .xlsx 文件"),
+    )
+
+
+def importable_plan(session: Session, scope: LedgerScope, plan_id: int) -> PlanDetail:
+    """The plan, when the caller may record its entries (404 / 403 otherwise)."""
     plan = plan_detail(session, scope, plan_id)
     scope.require_keeper()
-    data = within_limit(upload.file.read())
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise LedgerInvalid("Not an .xlsx workbook / 不是有效的 .xlsx 文件") from exc
-    ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [(_cell(v) or "") for v in next(rows, ())]
+    return plan
+
+
+def import_entries(
+    session: Session, scope: LedgerScope, plan_id: int, sheet: list[tuple[int, tuple[Any, ...]]]
+) -> list[int]:
+    """`sheet` is what read_sheet returned (parsed before the transaction began)."""
+    plan = importable_plan(session, scope, plan_id)
+    header = [(_cell(v) or "") for v in sheet[0][1]] if sheet else []
     expected = [h for _, h, _ in COLUMNS]
     if [str(h) for h in header[: len(expected)]] != expected:
         raise LedgerInvalid(
@@ -142,12 +154,10 @@ def import_entries(
     def err(row: int, field: str, message: str) -> None:
         errors.append(row_error(row, f"{LETTER[field]}:{HEADER[field]}", message))
 
-    for n, raw in enumerate(rows, start=2):
-        values = [_cell(v) for v in raw[: len(COLUMNS)]] + [None] * (len(COLUMNS) - len(raw))
+    for n, raw in sheet[1:]:
+        values = [_cell(v) for v in raw]
         if all(v is None for v in values):
             continue
-        if len(parsed) + len(errors) >= MAX_ROWS:
-            raise LedgerInvalid(f"At most {MAX_ROWS} rows per import / 每次最多导入 {MAX_ROWS} 行")
         cell = dict(zip([f for f, _, _ in COLUMNS], values, strict=True))
         record: dict[str, Any] = {
             k: cell[k]

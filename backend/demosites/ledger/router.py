@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 
 from demosites.auth.deps import ActorDep, IdempotentRoute, SessionDep
+from demosites.core.db import end_transaction
 from demosites.core.errors import (
     NotFound,
     PayloadTooLarge,
@@ -21,6 +22,7 @@ from demosites.core.errors import (
 )
 from demosites.core.paging import PageDep
 from demosites.files.service import DOWNLOAD_RESPONSE, path_of
+from demosites.files.xlsx import WorkbookInvalid, WorkbookTooLarge, WorkbookTooManyRows
 from demosites.ledger import compliance, entries, excel, plans, units
 from demosites.ledger.access import LedgerScope, scope_of
 from demosites.ledger.errors import (
@@ -370,18 +372,42 @@ def import_template(plan_id: PK, session: SessionDep, scope: ScopeDep) -> Respon
     )
 
 
+def _entry_sheet(
+    plan_id: PK, session: SessionDep, scope: ScopeDep, file: Annotated[UploadFile, File()]
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """Authorised first (the plan is the caller's to record: 404/403 before any parsing), then
+    parsed with no transaction open: on SQLite the lock authentication took is released."""
+    excel.importable_plan(session, scope, plan_id)
+    end_transaction(session)
+    return excel.read_sheet(file)
+
+
 @router.post(
     "/plans/{plan_id}/import",
     operation_id="import_ledger_entries",
     summary="Import entries from Excel: all rows or none; errors per sheet row and column",
     status_code=status.HTTP_201_CREATED,
     response_model=BulkResult,
-    responses=responses(*_common, PlanNotFound, LedgerReadOnly, LedgerInvalid, PayloadTooLarge),
+    responses=responses(
+        *_common,
+        PlanNotFound,
+        LedgerReadOnly,
+        LedgerInvalid,
+        PayloadTooLarge,
+        WorkbookInvalid,
+        WorkbookTooLarge,
+        WorkbookTooManyRows,
+    ),
+    # Listed here so it runs before the Idempotency-Key claim (which commits with the result).
+    dependencies=[Depends(_entry_sheet)],
 )
 def import_entries(
-    plan_id: PK, session: SessionDep, scope: ScopeDep, file: Annotated[UploadFile, File()]
+    plan_id: PK,
+    session: SessionDep,
+    scope: ScopeDep,
+    sheet: Annotated[list[tuple[int, tuple[Any, ...]]], Depends(_entry_sheet)],
 ) -> BulkResult:
-    ids = excel.import_entries(session, scope, plan_id, file)
+    ids = excel.import_entries(session, scope, plan_id, sheet)
     return BulkResult(created=len(ids), ids=ids)
 
 

@@ -744,7 +744,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deliveries of a subscription with every attempt (status, latency, response excerpt) */
+        /** Deliveries of a subscription with every attempt (status line, latency, error class; never the answer's body) */
         get: operations["list_webhook_deliveries"];
         put?: never;
         post?: never;
@@ -11604,7 +11604,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: payload_too_large */
+            /** @description problem+json; code: payload_too_large, workbook_too_large */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -11613,7 +11613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: validation_error, ledger_invalid, idempotency_key_reused */
+            /** @description problem+json; code: validation_error, ledger_invalid, workbook_invalid, workbook_too_many_rows, idempotency_key_reused */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -13419,7 +13419,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: payload_too_large */
+            /** @description problem+json; code: payload_too_large, workbook_too_large */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -13428,7 +13428,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: validation_error, import_invalid, idempotency_key_reused */
+            /** @description problem+json; code: validation_error, import_invalid, workbook_invalid, workbook_too_many_rows, idempotency_key_reused */
             422: {
                 headers: {
                     [name: string]: unknown;
