@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demosites.applicants.router import router as applicants_router
 from demosites.applications.router import router as applications_router
+from demosites.auth import oauth
 from demosites.auth.router import router as auth_router
 from demosites.core import fallback
 from demosites.core.admission import AdmissionLimit
@@ -144,7 +145,8 @@ def create_app() -> FastAPI:
     )
     app.state.service_actor_resolver = resolve_service_actor
     install_error_handlers(app)
-    app.add_middleware(RefuseNul)  # inside the body limit: it reads bounded bodies only
+    # Inside the body limit: it reads bounded bodies only. The token endpoint answers OAuth2.
+    app.add_middleware(RefuseNul, refusals={oauth.TOKEN_PATH: oauth.nul_refusal})
     app.add_middleware(BodyLimit)
     app.include_router(health_router)
     for router in API_ROUTERS:
@@ -184,6 +186,7 @@ def _document_problems(app: FastAPI) -> None:
             defs = schema["components"]["schemas"]["Problem"].pop("$defs", {})
             schema["components"]["schemas"].update(defs)
             document_scopes(app, schema)
+            oauth.document_security(schema, KNOWN_SCOPES)
             app.openapi_schema = problem_openapi(schema)
         return app.openapi_schema
 

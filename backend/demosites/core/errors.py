@@ -273,7 +273,13 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             for status, resp in op.get("responses", {}).items():
                 if str(status)[0] not in "45":
                     continue
-                resp["content"] = {PROBLEM_JSON: {"schema": ref}}
+                # A route may document a richer problem (the token endpoint's OAuthProblem);
+                # FastAPI's own validation model is replaced by ours.
+                declared = resp.get("content", {}).get("application/json", {}).get("schema", {})
+                own = str(declared.get("$ref", "")).startswith("#/components/schemas/") and (
+                    "HTTPValidationError" not in declared["$ref"]
+                )
+                resp["content"] = {PROBLEM_JSON: {"schema": declared if own else ref}}
                 if status == "422" and resp.get("description") == "Validation Error":
                     resp["description"] = "problem+json; code: validation_error"
     comps = schema.get("components", {}).get("schemas", {})
