@@ -213,7 +213,16 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         title = _TITLES.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405 and "Allow" in headers:
+            # Starlette lists the methods of the first route whose path matched; outside /api
+            # (core.fallback answers there) every GET route of this app also answers HEAD
+            # (/healthz through a separate HEAD route, the SPA and /docs by their own).
+            allow = {m.strip() for m in headers["Allow"].split(",") if m.strip()}
+            if "GET" in allow:
+                allow.add("HEAD")
+            headers["Allow"] = ", ".join(sorted(allow))
+        return problem(exc.status_code, code, title, detail, headers=headers or None)
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:

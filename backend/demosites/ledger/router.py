@@ -160,7 +160,7 @@ def create_unit(body: UnitCreate, session: SessionDep, scope: ScopeDep) -> UnitR
 
 
 @router.get(
-    "/units/{unit_id}",
+    "/units/{unit_id:id}",
     operation_id="get_ledger_unit",
     summary="A unit with its visible ancestors (breadcrumb)",
     response_model=UnitDetail,
@@ -171,7 +171,7 @@ def get_unit(unit_id: PK, session: SessionDep, scope: ScopeDep) -> UnitDetail:
 
 
 @router.patch(
-    "/units/{unit_id}",
+    "/units/{unit_id:id}",
     operation_id="update_ledger_unit",
     summary="Rename a unit or link it to an organisation",
     response_model=UnitRead,
@@ -257,7 +257,7 @@ def create_plan(body: PlanCreate, session: SessionDep, scope: ScopeDep) -> PlanD
 
 
 @router.get(
-    "/plans/{plan_id}",
+    "/plans/{plan_id:id}",
     operation_id="get_ledger_plan",
     summary="A plan with its sections, items and targets",
     response_model=PlanDetail,
@@ -268,7 +268,7 @@ def get_plan(plan_id: PK, session: SessionDep, scope: ScopeDep) -> PlanDetail:
 
 
 @router.patch(
-    "/plans/{plan_id}",
+    "/plans/{plan_id:id}",
     operation_id="update_ledger_plan",
     summary="Rename a plan",
     response_model=PlanDetail,
@@ -279,7 +279,7 @@ def update_plan(plan_id: PK, body: PlanUpdate, session: SessionDep, scope: Scope
 
 
 @router.post(
-    "/plans/{plan_id}/sections",
+    "/plans/{plan_id:id}/sections",
     operation_id="create_ledger_section",
     summary="Add a section to a plan",
     status_code=status.HTTP_201_CREATED,
@@ -293,7 +293,7 @@ def create_section(
 
 
 @router.patch(
-    "/sections/{section_id}",
+    "/sections/{section_id:id}",
     operation_id="update_ledger_section",
     summary="Rename or move a section",
     response_model=SectionRead,
@@ -306,7 +306,7 @@ def update_section(
 
 
 @router.delete(
-    "/sections/{section_id}",
+    "/sections/{section_id:id}",
     operation_id="delete_ledger_section",
     summary="Delete a section (its items stay in the plan)",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -318,7 +318,7 @@ def delete_section(section_id: PK, session: SessionDep, scope: ScopeDep) -> Resp
 
 
 @router.post(
-    "/plans/{plan_id}/items",
+    "/plans/{plan_id:id}/items",
     operation_id="create_ledger_item",
     summary="Add an item (with its targets) to a plan",
     status_code=status.HTTP_201_CREATED,
@@ -330,7 +330,7 @@ def create_item(plan_id: PK, body: ItemCreate, session: SessionDep, scope: Scope
 
 
 @router.patch(
-    "/items/{item_id}",
+    "/items/{item_id:id}",
     operation_id="update_ledger_item",
     summary="Change an item; `targets`, when given, replaces all its targets",
     response_model=ItemRead,
@@ -341,7 +341,7 @@ def update_item(item_id: PK, body: ItemUpdate, session: SessionDep, scope: Scope
 
 
 @router.delete(
-    "/items/{item_id}",
+    "/items/{item_id:id}",
     operation_id="delete_ledger_item",
     summary="Delete an item that has no entries",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -353,7 +353,7 @@ def delete_item(item_id: PK, session: SessionDep, scope: ScopeDep) -> Response:
 
 
 @router.get(
-    "/plans/{plan_id}/import-template",
+    "/plans/{plan_id:id}/import-template",
     operation_id="download_ledger_import_template",
     summary="Excel template for importing entries of this plan (with its units and items)",
     response_class=Response,
@@ -372,7 +372,7 @@ def import_template(plan_id: PK, session: SessionDep, scope: ScopeDep) -> Respon
 
 
 @router.post(
-    "/plans/{plan_id}/import",
+    "/plans/{plan_id:id}/import",
     operation_id="import_ledger_entries",
     summary="Import entries from Excel: all rows or none; errors per sheet row and column",
     status_code=status.HTTP_201_CREATED,
@@ -450,7 +450,7 @@ def bulk_create(body: EntryBulkCreate, session: SessionDep, scope: ScopeDep) -> 
 
 
 @router.get(
-    "/entries/{entry_id}",
+    "/entries/{entry_id:id}",
     operation_id="get_ledger_entry",
     summary="One ledger entry",
     response_model=EntryRead,
@@ -461,7 +461,7 @@ def get_entry(entry_id: PK, session: SessionDep, scope: ScopeDep) -> EntryRead:
 
 
 @router.patch(
-    "/entries/{entry_id}",
+    "/entries/{entry_id:id}",
     operation_id="update_ledger_entry",
     summary="Correct a ledger entry",
     response_model=EntryRead,
@@ -474,7 +474,7 @@ def update_entry(
 
 
 @router.delete(
-    "/entries/{entry_id}",
+    "/entries/{entry_id:id}",
     operation_id="delete_ledger_entry",
     summary="Delete a ledger entry (history keeps the fact)",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -486,7 +486,7 @@ def delete_entry(entry_id: PK, session: SessionDep, scope: ScopeDep) -> Response
 
 
 @router.post(
-    "/entries/{entry_id}/attachments",
+    "/entries/{entry_id:id}/attachments",
     operation_id="upload_ledger_attachment",
     summary="Attach a photo or document (PDF, DOCX, DOC, JPG, PNG)",
     status_code=status.HTTP_201_CREATED,
@@ -500,7 +500,7 @@ def upload_attachment(
 
 
 @router.get(
-    "/entries/{entry_id}/attachments",
+    "/entries/{entry_id:id}/attachments",
     operation_id="list_ledger_attachments",
     summary="Attachments of an entry",
     response_model=AttachmentList,
@@ -512,7 +512,7 @@ def list_attachments(entry_id: PK, session: SessionDep, scope: ScopeDep) -> Atta
 
 
 @router.get(
-    "/entries/{entry_id}/attachments/{file_id}",
+    "/entries/{entry_id:id}/attachments/{file_id:id}",
     operation_id="download_ledger_attachment",
     summary="Download an attachment",
     response_class=FileResponse,

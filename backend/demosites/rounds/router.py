@@ -87,7 +87,7 @@ def create_round(
 
 
 @router.get(
-    "/rounds/{round_id}",
+    "/rounds/{round_id:id}",
     operation_id="get_round",
     summary="One round with its current phase",
     response_model=RoundRead,
@@ -102,7 +102,7 @@ def get_round(
 
 
 @router.patch(
-    "/rounds/{round_id}",
+    "/rounds/{round_id:id}",
     operation_id="update_round",
     summary="Rename a round or move its windows, with a reason (office)",
     response_model=RoundRead,
@@ -120,7 +120,7 @@ def update_round(
 
 
 @router.get(
-    "/rounds/{round_id}/quotas",
+    "/rounds/{round_id:id}/quotas",
     operation_id="list_quotas",
     summary="The quota board: every recommender × field with limit, used and left",
     response_model=QuotaPage,
@@ -132,7 +132,7 @@ def list_quotas(session: SessionDep, actor: ActorDep, round_id: RoundId) -> Quot
 
 
 @router.post(
-    "/rounds/{round_id}/quotas",
+    "/rounds/{round_id:id}/quotas",
     operation_id="create_quota",
     summary="Add a quota rule before the application window opens (office)",
     status_code=status.HTTP_201_CREATED,
@@ -146,7 +146,7 @@ def create_quota(
 
 
 @router.patch(
-    "/rounds/{round_id}/quotas/{quota_id}",
+    "/rounds/{round_id:id}/quotas/{quota_id:id}",
     operation_id="update_quota",
     summary="Change a quota rule's limit or eligibility before the application window opens (office)",
     response_model=QuotaRead,
@@ -164,7 +164,7 @@ def update_quota(
 
 
 @router.get(
-    "/rounds/{round_id}/history",
+    "/rounds/{round_id:id}/history",
     operation_id="round_history",
     summary="The round's history: creation, moved windows with reasons, quota changes, exceptions",
     response_model=HistoryPage,
@@ -176,7 +176,7 @@ def round_history(session: SessionDep, actor: OfficeDep, round_id: RoundId) -> H
 
 
 @router.post(
-    "/rounds/{round_id}/exceptions",
+    "/rounds/{round_id:id}/exceptions",
     operation_id="create_phase_exception",
     summary="Allow one action outside its window on one date, with a reason (office, audited)",
     status_code=status.HTTP_201_CREATED,
@@ -192,7 +192,7 @@ def create_phase_exception(
 
 
 @router.get(
-    "/rounds/{round_id}/exceptions",
+    "/rounds/{round_id:id}/exceptions",
     operation_id="list_phase_exceptions",
     summary="The round's phase exceptions (office)",
     response_model=list[PhaseExceptionRead],
@@ -207,7 +207,7 @@ def list_phase_exceptions(
 
 
 @router.post(
-    "/rounds/{round_id}/meetings",
+    "/rounds/{round_id:id}/meetings",
     operation_id="create_meeting",
     summary="Record a review (评审) or approval (部务会) meeting (office)",
     status_code=status.HTTP_201_CREATED,
@@ -221,7 +221,7 @@ def create_meeting(
 
 
 @router.get(
-    "/rounds/{round_id}/meetings",
+    "/rounds/{round_id:id}/meetings",
     operation_id="list_meetings",
     summary="The round's meetings (office, committee, approver)",
     response_model=MeetingPage,
@@ -233,7 +233,7 @@ def list_meetings(session: SessionDep, actor: MeetingReaderDep, round_id: RoundI
 
 
 @router.get(
-    "/rounds/{round_id}/stats",
+    "/rounds/{round_id:id}/stats",
     operation_id="round_stats",
     summary="Dashboard counts of the round's applications by status, city and field (office)",
     response_model=RoundStats,
