@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +22,7 @@ from demosites.core import fallback
 from demosites.core.admission import AdmissionLimit
 from demosites.core.config import ROOT, get_settings
 from demosites.core.errors import (
+    NotFound,
     PayloadTooLarge,
     Problem,
     install_error_handlers,
@@ -154,6 +156,14 @@ def create_app() -> FastAPI:
     if settings.environment == "test" and settings.allow_clock_override:
         app.include_router(test_router)
 
+    # FastAPI's usual place for the document, where tools guess first: sent on to ours (308
+    # keeps the method), rather than the SPA answering it with index.html.
+    app.add_api_route(
+        "/openapi.json",
+        _redirect_to_openapi,
+        methods=["GET", "HEAD"],
+        include_in_schema=False,
+    )
     # After every API route, before the SPA: unknown /api paths are 404, known ones 405 + Allow.
     app.router.routes.append(
         Route(fallback.PATH, fallback.ApiFallback(app), include_in_schema=False)
@@ -228,6 +238,14 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# The last segment of a path that names a file (`openapi.yaml`, `logo.svg`), not an SPA page.
+_FILE_NAME = re.compile(r"(?:^|/)[^/]*\.[A-Za-z0-9]{1,10}$")
+
+
+def _redirect_to_openapi(request: Request) -> RedirectResponse:
+    return RedirectResponse(request.app.openapi_url, status_code=308)
+
+
 def _mount_spa(app: FastAPI, dist: Path) -> None:
     if not (dist / "index.html").exists():
         log.warning("frontend/dist missing: run `make build` to serve the SPA")
@@ -240,6 +258,11 @@ def _mount_spa(app: FastAPI, dist: Path) -> None:
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and dist.resolve() in candidate.parents:
             return FileResponse(candidate)
+        if _FILE_NAME.search(path):
+            # A file the build does not have (/openapi.yaml, /swagger.json, /favicon.png): no
+            # page of the SPA looks like a file name, and answering index.html with 200 would
+            # tell a tool or a script that guessed the file exists.
+            raise NotFound(f"No file /{path} / 无此文件")
         return FileResponse(dist / "index.html")
 
 
