@@ -14,6 +14,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from demosites.core.field_messages import msg_zh
+
 log = logging.getLogger("demosites")
 
 PROBLEM_JSON = "application/problem+json"
@@ -98,7 +100,10 @@ class ServiceUnavailable(DomainError):
 
 class FieldError(BaseModel):
     loc: list[str] = Field(examples=[["body", "name"]])
-    msg: str = Field(examples=["Field required"])
+    msg: str = Field(
+        examples=["Field required"], description="English (pydantic's message, unchanged)"
+    )
+    msg_zh: str = Field(examples=["必填字段"], description="The same in Chinese / 中文说明")
     type: str = Field(examples=["missing"])
 
 
@@ -157,6 +162,7 @@ def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
             {
                 "loc": [str(p) for p in e.get("loc", ())],
                 "msg": str(e.get("msg", "")),
+                "msg_zh": msg_zh(e),
                 "type": str(e.get("type", "")),
             }
         )
@@ -198,7 +204,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 "validation_error",
                 "Invalid input / 输入有误",
                 "The request body could not be parsed / 请求体格式错误，无法解析",
-                errors=[{"loc": ["body"], "msg": str(exc.detail), "type": "body_parse_error"}],
+                errors=_jsonable_errors(
+                    [{"loc": ["body"], "msg": str(exc.detail), "type": "body_parse_error"}]
+                ),
             )
         codes = {
             401: "unauthenticated",

@@ -72,7 +72,7 @@ def nul_refusal(loc: list[str]) -> Response:
     return problem(
         422, "validation_error", "Invalid input / 输入有误",
         f"NUL characters are not allowed: {field} / 不允许包含 NUL 字符: {field}",
-        errors=[{"loc": loc, "msg": "NUL character not allowed", "msg_zh": "不允许包含 NUL 字符",
+        errors=[{"loc": loc, "msg": "NUL character", "msg_zh": "不允许包含 NUL 字符",
                  "type": "nul_character"}],
     )  # fmt: skip
 
@@ -152,7 +152,7 @@ def known_query_only(request: Request) -> None:
         raise RequestValidationError(
             [
                 {"loc": ("query", name), "msg": "Unknown query parameter / 未知的查询参数",
-                 "type": "extra_forbidden"}
+                 "msg_zh": "未知的查询参数", "type": "extra_forbidden"}
                 for name in unknown
             ]
         )  # fmt: skip

@@ -19,6 +19,7 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
+from demosites.core.field_messages import msg_zh
 from demosites.core.idempotency import IdempotentRoute
 from demosites.core.paging import PageDep
 from demosites.files.service import DOWNLOAD_RESPONSE, path_of
@@ -88,12 +89,14 @@ class RowErrorsRoute(IdempotentRoute):
                     loc = [str(p) for p in e.get("loc", ())]
                     if len(loc) >= 3 and loc[1] == "items" and loc[2].isdigit():
                         column = loc[3] if len(loc) > 3 else "row"
-                        errors.append(row_error(int(loc[2]), column, str(e.get("msg", "")), loc))
+                        row = row_error(int(loc[2]), column, str(e.get("msg", "")), loc)
+                        errors.append({**row, "msg_zh": msg_zh(e)})
                     else:
                         errors.append(
                             {
                                 "loc": loc,
                                 "msg": str(e.get("msg", "")),
+                                "msg_zh": msg_zh(e),
                                 "type": str(e.get("type", "")),
                             }
                         )

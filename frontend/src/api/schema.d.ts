@@ -3289,9 +3289,16 @@ export interface components {
             loc: string[];
             /**
              * Msg
+             * @description English (pydantic's message, unchanged)
              * @example Field required
              */
             msg: string;
+            /**
+             * Msg Zh
+             * @description The same in Chinese / 中文说明
+             * @example 必填字段
+             */
+            msg_zh: string;
             /**
              * Type
              * @example missing
