@@ -161,3 +161,15 @@ def test_the_document_declares_msg_zh() -> None:
 
     field_error = create_app().openapi()["components"]["schemas"]["FieldError"]
     assert "msg_zh" in field_error["required"]
+
+
+def test_row_errors_of_imports_and_ledger_batches_carry_msg_zh_too() -> None:
+    from demosites.documents.errors import cell_error
+    from demosites.ledger.errors import row_error
+
+    for e in (
+        cell_error(3, "城市", "Unknown city / 未知的城市"),
+        row_error(3, "unit_id", "Unit 1 not found / 未找到该单位"),
+    ):
+        assert e["msg_zh"] in ("未知的城市", "未找到该单位")
+        assert e["msg"].startswith(("Unknown city", "Unit 1"))
