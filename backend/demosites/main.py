@@ -83,10 +83,14 @@ class BodyLimit:
             else s.max_json_body_bytes
         )
         declared = headers.get(b"content-length")
-        too_big = problem(
-            413, "payload_too_large", "Payload too large / 内容超过大小限制",
-            f"The limit is {limit // (1024 * 1024)} MiB / 上限为 {limit // (1024 * 1024)} MiB",
-        )  # fmt: skip
+        mib = limit // (1024 * 1024)
+        detail = f"The limit is {mib} MiB / 上限为 {mib} MiB"
+        too_big = (
+            # OAuth2 clients read an answer without `error` as a token.
+            oauth.oauth_answer(PayloadTooLarge(detail))
+            if scope.get("path") == oauth.TOKEN_PATH
+            else problem(413, PayloadTooLarge.code, PayloadTooLarge.title, detail)
+        )
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await too_big(scope, receive, send)
             return

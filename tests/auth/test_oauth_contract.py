@@ -277,3 +277,19 @@ def test_httpx_oauth_sees_grants_the_server_does_not_support_as_errors(
             await oauth.refresh_token("some-refresh-token")
 
     asyncio.run(run())
+
+
+def test_an_oversized_token_request_is_413_with_an_oauth_error(client: TestClient) -> None:
+    big = {"username": "u", "password": "x" * (2 * 1024 * 1024)}
+    body = _is_error(client.post(TOKEN_URL, data=big), 413, "invalid_request")
+    assert body["code"] == "payload_too_large"
+
+    def chunks() -> Iterator[bytes]:  # streamed: no Content-Length to refuse up front
+        yield b"grant_type=password&username=u&password="
+        for _ in range(40):
+            yield b"x" * 65536
+
+    streamed = client.post(
+        TOKEN_URL, content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    _is_error(streamed, 413, "invalid_request")

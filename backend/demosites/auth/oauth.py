@@ -103,19 +103,19 @@ def _ascii_english(text: str) -> str:
     return "".join(c for c in english if 0x20 <= ord(c) <= 0x7E and c not in '"\\').strip()
 
 
-def oauth_answer(request: Request, exc: DomainError) -> Response:
-    return oauth_answer_plain(exc)
-
-
-def oauth_answer_plain(exc: DomainError) -> Response:
+def oauth_answer(exc: DomainError) -> Response:
+    """The token endpoint's refusal: problem+json with `error`, never cached."""
     error = OAUTH_ERROR.get(exc.code)
     if error is None:
         if exc.status >= 500:
             # Not a refusal of the request: the server's own failure, as everywhere else.
             return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers or None)
-        error = "invalid_request"
-    status = 401 if error == "invalid_client" else 429 if exc.status == 429 else 400
+        # Refusals the RFC does not name (413 payload_too_large) keep their status.
+        error, status = "invalid_request", exc.status
+    else:
+        status = 401 if error == "invalid_client" else 429 if exc.status == 429 else 400
     headers = {k: v for k, v in exc.headers.items() if k.lower() != "www-authenticate"}
+    headers.update(NO_STORE)
     if status == 401:
         # Any 401 must name a scheme; this endpoint's is Basic (RFC 6749 §5.2, RFC 9110 §11.6.1).
         headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
@@ -124,7 +124,7 @@ def oauth_answer_plain(exc: DomainError) -> Response:
         exc.code,
         exc.title,
         exc.detail,
-        headers=headers or None,
+        headers=headers,
         error=error,
         error_description=_ascii_english(exc.detail) or _ascii_english(exc.title),
         **exc.extra,
@@ -143,11 +143,9 @@ def _invalid_request(exc: RequestValidationError | StarletteHTTPException) -> In
 def nul_refusal(loc: list[str]) -> Response:
     """A NUL in a token request (refused before routing, core.inputs.RefuseNul): invalid_request."""
     field = ".".join(loc[1:]) or loc[0]
-    response = oauth_answer_plain(
+    return oauth_answer(
         InvalidRequest(f"NUL characters are not allowed: {field} / 不允许包含 NUL 字符: {field}")
     )
-    response.headers.update(NO_STORE)
-    return response
 
 
 class TokenRoute(APIRoute):
@@ -160,11 +158,14 @@ class TokenRoute(APIRoute):
             try:
                 response = await handler(request)
             except DomainError as exc:
-                response = oauth_answer(request, exc)
+                response = oauth_answer(exc)
             except (RequestValidationError, StarletteHTTPException) as exc:
                 if isinstance(exc, StarletteHTTPException) and exc.status_code != 400:
                     raise
-                response = oauth_answer(request, _invalid_request(exc))
+                cause = exc.__cause__
+                # One of ours raised while the form was read (the body limit): answer it.
+                refusal = cause if isinstance(cause, DomainError) else _invalid_request(exc)
+                response = oauth_answer(refusal)
             response.headers.update(NO_STORE)
             return response
 
