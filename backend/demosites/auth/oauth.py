@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from demosites.auth.errors import InvalidRequest
 from demosites.core.errors import DomainError, Problem, problem
+from demosites.integration.errors import InvalidClient
 
 TOKEN_PATH = "/api/v1/auth/token"
 REALM = "demosites"
@@ -79,8 +80,6 @@ def client_auth(request: Request, client_id: str, client_secret: str) -> ClientA
         if client_secret:
             return ClientAuth(client_id, client_secret, "client_secret_post")
         return None
-    from demosites.integration.errors import InvalidClient
-
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
