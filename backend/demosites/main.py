@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demosites.applicants.router import router as applicants_router
 from demosites.applications.router import round_router as applications_round_router
 from demosites.applications.router import router as applications_router
+from demosites.auth import oauth
 from demosites.auth.router import router as auth_router
 from demosites.core import fallback
 from demosites.core.admission import AdmissionLimit
@@ -24,6 +26,7 @@ from demosites.core.config import ROOT, get_settings
 from demosites.core.docs import install_docs
 from demosites.core.errors import (
     DomainError,
+    NotFound,
     PayloadTooLarge,
     Problem,
     install_error_handlers,
@@ -85,10 +88,14 @@ class BodyLimit:
             else s.max_json_body_bytes
         )
         declared = headers.get(b"content-length")
-        too_big = problem(
-            413, "payload_too_large", "Payload too large / 内容超过大小限制",
-            f"The limit is {limit // (1024 * 1024)} MiB / 上限为 {limit // (1024 * 1024)} MiB",
-        )  # fmt: skip
+        mib = limit // (1024 * 1024)
+        detail = f"The limit is {mib} MiB / 上限为 {mib} MiB"
+        too_big = (
+            # OAuth2 clients read an answer without `error` as a token.
+            oauth.oauth_answer(PayloadTooLarge(detail))
+            if scope.get("path") == oauth.TOKEN_PATH
+            else problem(413, PayloadTooLarge.code, PayloadTooLarge.title, detail)
+        )
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await too_big(scope, receive, send)
             return
@@ -193,7 +200,8 @@ def create_app() -> FastAPI:
     )
     app.state.service_actor_resolver = resolve_service_actor
     install_error_handlers(app)
-    app.add_middleware(RefuseNul)  # inside the body limit: it reads bounded bodies only
+    # Inside the body limit: it reads bounded bodies only. The token endpoint answers OAuth2.
+    app.add_middleware(RefuseNul, refusals={oauth.TOKEN_PATH: oauth.nul_refusal})
     app.add_middleware(BodyLimit)
     app.include_router(health_router)
     install_docs(app)
@@ -202,6 +210,14 @@ def create_app() -> FastAPI:
     if settings.environment == "test" and settings.allow_clock_override:
         app.include_router(test_router)
 
+    # FastAPI's usual place for the document, where tools guess first: sent on to ours (308
+    # keeps the method), rather than the SPA answering it with index.html.
+    app.add_api_route(
+        "/openapi.json",
+        _redirect_to_openapi,
+        methods=["GET", "HEAD"],
+        include_in_schema=False,
+    )
     # After every API route, before the SPA: unknown /api paths are 404, known ones 405 + Allow.
     app.router.routes.append(
         Route(fallback.PATH, fallback.ApiFallback(app), include_in_schema=False)
@@ -234,6 +250,7 @@ def _document_problems(app: FastAPI) -> None:
             defs = schema["components"]["schemas"]["Problem"].pop("$defs", {})
             schema["components"]["schemas"].update(defs)
             document_scopes(app, schema)
+            oauth.document_security(schema, KNOWN_SCOPES)
             app.openapi_schema = problem_openapi(schema)
         return app.openapi_schema
 
@@ -274,6 +291,14 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# The last segment of a path that names a file (`openapi.yaml`, `logo.svg`), not an SPA page.
+_FILE_NAME = re.compile(r"(?:^|/)[^/]*\.[A-Za-z0-9]{1,10}$")
+
+
+def _redirect_to_openapi(request: Request) -> RedirectResponse:
+    return RedirectResponse(request.app.openapi_url, status_code=308)
+
+
 def _mount_spa(app: FastAPI, dist: Path) -> None:
     if not (dist / "index.html").exists():
         log.warning("frontend/dist missing: run `make build` to serve the SPA")
@@ -286,6 +311,11 @@ def _mount_spa(app: FastAPI, dist: Path) -> None:
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and dist.resolve() in candidate.parents:
             return FileResponse(candidate)
+        if _FILE_NAME.search(path):
+            # A file the build does not have (/openapi.yaml, /swagger.json, /favicon.png): no
+            # page of the SPA looks like a file name, and answering index.html with 200 would
+            # tell a tool or a script that guessed the file exists.
+            raise NotFound(f"No file /{path} / 无此文件")
         return FileResponse(dist / "index.html")
 
 

@@ -19,7 +19,9 @@ def _b64(obj: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
 
-def test_password_login_returns_a_token_that_me_accepts(session: Session, client: TestClient) -> None:
+def test_password_login_returns_a_token_that_me_accepts(
+    session: Session, client: TestClient
+) -> None:
     u = f.user(session, ["recommender"], "hefei", username="hefei_li")
     headers = f.login(client, "hefei_li")
     me = client.get("/api/v1/me", headers=headers).json()
@@ -30,11 +32,13 @@ def test_password_login_returns_a_token_that_me_accepts(session: Session, client
     assert me["id"] == u.id
 
 
-def test_wrong_password_and_unknown_user_answer_the_same(session: Session, client: TestClient) -> None:
+def test_wrong_password_and_unknown_user_answer_the_same(
+    session: Session, client: TestClient
+) -> None:
     f.user(session, ["office"], "office", username="real_user")
     wrong = client.post("/api/v1/auth/token", data={"username": "real_user", "password": "nope"})
     unknown = client.post("/api/v1/auth/token", data={"username": "ghost", "password": "nope"})
-    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.status_code == unknown.status_code == 400  # RFC 6749 invalid_grant
     assert wrong.json()["code"] == unknown.json()["code"] == "invalid_credentials"
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
@@ -47,16 +51,23 @@ def test_ten_failures_lock_the_account_for_fifteen_minutes(
         # Each failure from another address: the account lock must not depend on one address.
         with TestClient(app, client=(f"10.0.0.{i}", 5000)) as other:  # type: ignore[arg-type]
             r = other.post("/api/v1/auth/token", data={"username": "victim", "password": f"bad{i}"})
-        assert r.status_code == 401
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     locked = client.post("/api/v1/auth/token", data={"username": "victim", "password": f.PASSWORD})
     assert locked.status_code == 429
     assert locked.json()["code"] == "too_many_attempts"
     assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
     clock.set(clock.now() + timedelta(minutes=16))
-    assert client.post("/api/v1/auth/token", data={"username": "victim", "password": f.PASSWORD}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "victim", "password": f.PASSWORD}
+        ).status_code
+        == 200
+    )
 
 
-def test_ten_failures_from_one_address_lock_that_address(session: Session, client: TestClient) -> None:
+def test_ten_failures_from_one_address_lock_that_address(
+    session: Session, client: TestClient
+) -> None:
     f.user(session, ["office"], "office", username="someone")
     for i in range(10):
         client.post("/api/v1/auth/token", data={"username": f"guess{i}", "password": "x"})
@@ -64,12 +75,19 @@ def test_ten_failures_from_one_address_lock_that_address(session: Session, clien
     assert r.status_code == 429
 
 
-def test_failures_spread_beyond_the_window_do_not_lock(session: Session, client: TestClient) -> None:
+def test_failures_spread_beyond_the_window_do_not_lock(
+    session: Session, client: TestClient
+) -> None:
     f.user(session, ["office"], "office", username="slow")
     for i in range(12):
         client.post("/api/v1/auth/token", data={"username": "slow", "password": f"bad{i}"})
         clock.set(clock.now() + timedelta(minutes=2))
-    assert client.post("/api/v1/auth/token", data={"username": "slow", "password": f.PASSWORD}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "slow", "password": f.PASSWORD}
+        ).status_code
+        == 200
+    )
 
 
 def test_expired_token_is_refused(session: Session, client: TestClient) -> None:
@@ -89,7 +107,9 @@ def test_tampered_token_is_refused(session: Session, client: TestClient) -> None
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["sub"] = str(other.id)
     forged = f"{header}.{_b64(claims)}.{sig}"
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    )
 
 
 def test_alg_none_and_other_algorithms_are_refused(session: Session, client: TestClient) -> None:
@@ -111,10 +131,15 @@ def test_token_without_exp_or_sub_is_refused(session: Session, client: TestClien
         c = dict(claims)
         c.pop(missing)
         token = jwt.encode(c, get_settings().secret_key, algorithm="HS256")
-        assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert (
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 401
+        )
 
 
-def test_cookie_login_requires_csrf_header_on_unsafe_requests(session: Session, client: TestClient) -> None:
+def test_cookie_login_requires_csrf_header_on_unsafe_requests(
+    session: Session, client: TestClient
+) -> None:
     f.user(session, ["office"], "office", username="browser")
     r = client.post("/api/v1/auth/login", json={"username": "browser", "password": f.PASSWORD})
     assert r.status_code == 200

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from demosites import main
+from demosites.core.scopes import api_routes
 from demosites.main import create_app
 from tests import factories as f
 from tests.conftest import _APP, make_client
@@ -55,12 +56,67 @@ def test_every_api_path_lists_its_methods_in_allow(client: TestClient) -> None:
     assert len(declared) > 50
     for path, methods in declared.items():
         url = re.sub(r"\{\w+(?::\w+)?\}", "1", path)
-        # A method no route has: "1" may fill a parameter of another pattern too
-        # (/webhooks/allowed-hosts is also /webhooks/{webhook_id}), whose methods it then takes.
-        r = client.request("TRACE", url)
+        r = client.request("TRACE", url)  # a method no route has
         assert _is_405(r), (url, r.status_code)
-        assert methods <= _allow(r) and "TRACE" not in _allow(r), (url, r.headers["allow"])
-        assert ("HEAD" in _allow(r)) == ("GET" in _allow(r)), url
+        expected = methods | ({"HEAD"} if "GET" in methods else set())
+        assert _allow(r) == expected, (url, r.headers["allow"])
+
+
+def _example_url(path: str, op: dict) -> str:  # type: ignore[type-arg]
+    """The path with each parameter filled by a value of its declared type."""
+    kinds = {
+        p["name"]: p["schema"].get("type") for p in op.get("parameters", []) if p["in"] == "path"
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: "1" if kinds.get(m.group(1)) == "integer" else "x1", path)
+
+
+def test_every_method_a_documented_path_lacks_is_405_with_exactly_its_methods(
+    client: TestClient,
+) -> None:
+    """Literal paths beside `{id}` ones (applications/transitions, ledger/entries/bulk …) must
+    not fall into the `{id}` route (422 for a non-integer id) nor borrow its methods in `Allow`."""
+    doc = _APP.openapi()
+    wrong = []
+    walked = 0
+    for path, ops in doc["paths"].items():
+        declared = {m.upper() for m in ops}
+        allow = declared | ({"HEAD"} if "GET" in declared else set())
+        url = _example_url(path, next(iter(ops.values())))
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"} - allow):
+            walked += 1
+            r = client.request(method, url)
+            if r.status_code != 405 or not r.headers["content-type"].startswith(
+                "application/problem+json"
+            ):
+                wrong.append((method, url, r.status_code))
+            elif _allow(r) != allow:
+                wrong.append((method, url, r.headers["allow"], sorted(allow)))
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert walked > 200
+
+
+@pytest.mark.parametrize(
+    ("template", "url"),
+    [
+        ("/api/v1/applications/forms.zip", None),
+        ("/api/v1/applications/transitions", None),
+        ("/api/v1/applications/export.xlsx", None),
+        ("/api/v1/rounds/{round_id}/quotas/export.xlsx", "/api/v1/rounds/1/quotas/export.xlsx"),
+        ("/api/v1/ledger/entries/bulk", None),
+        ("/api/v1/applicants/import", None),
+        ("/api/v1/sites/certificates.pdf", None),
+        ("/api/v1/webhooks/allowed-hosts", None),
+    ],
+)
+def test_literal_paths_beside_an_id_route_are_405_not_422(
+    client: TestClient, template: str, url: str | None
+) -> None:
+    declared = {m.upper() for m in _APP.openapi()["paths"][template]}
+    allow = declared | ({"HEAD"} if "GET" in declared else set())
+    for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - allow):
+        r = client.request(method, url or template)
+        assert _is_405(r), (method, r.status_code, r.text[:200])
+        assert _allow(r) == allow, method
 
 
 @pytest.mark.parametrize(
@@ -121,3 +177,14 @@ def test_a_write_to_an_spa_page_is_405_problem(spa_client: TestClient) -> None:
     assert _is_405(r)
     assert r.json()["title"] == "Method not allowed / 不支持该请求方法"
     assert _allow(r) == {"GET", "HEAD"}
+
+
+def test_every_integer_path_parameter_is_constrained_to_digits() -> None:
+    """`{id:id}` (core.IdConvertor) keeps a literal sibling (`/applications/transitions`) out of the `{id}` route:
+    a new route with a bare `{id}` would bring the 422-instead-of-405 back."""
+    loose = []
+    for route in api_routes(_APP):
+        for param in route.dependant.path_params:
+            if param.field_info.annotation is int and f"{{{param.name}:id}}" not in route.path:
+                loose.append((route.path, param.name))
+    assert loose == []

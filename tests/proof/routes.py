@@ -460,7 +460,7 @@ def app_routes(app: Any) -> dict[str, Any]:
         if route.path == "/api/{rest:path}" or "test" in route.tags:
             continue  # the catch-all 404, and the clock of browser tests (ENVIRONMENT=test only)
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-            out[f"{method} {route.path}"] = route
+            out[f"{method} {route.path_format}"] = route
     return out
 
 

@@ -100,7 +100,7 @@ def test_lock_and_unlock_are_audited_and_the_lock_refuses_login(
     assert locked.status_code == 200 and locked.json()["locked"] is True
     assert client.get("/api/v1/me", headers=open_session).status_code == 401
     r = token_login(client, "suspect")
-    assert r.status_code == 401 and r.json()["code"] == "account_locked"
+    assert r.status_code == 400 and r.json()["code"] == "account_locked"
     # A wrong password still answers like any wrong password: the lock is not revealed.
     assert token_login(client, "suspect", "bad").json()["code"] == "invalid_credentials"
     assert (
@@ -134,7 +134,7 @@ def test_secadmin_resets_a_password_which_must_be_changed(
     temp = client.post(f"/api/v1/security/users/{u.id}/reset-password", headers=sec).json()[
         "temporary_password"
     ]
-    assert token_login(client, "forgot").status_code == 401
+    assert token_login(client, "forgot").status_code == 400
     r = token_login(client, "forgot", temp)
     assert r.json()["notices"]["password_change_required"] is True
     assert len(events(session, "password_reset", u.id)) == 1

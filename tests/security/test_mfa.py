@@ -74,7 +74,10 @@ def test_token_endpoint_answers_a_second_step_challenge(
 ) -> None:
     _, secret, _ = _enrolled_user(session, client, "two_step")
     first = token_login(client, "two_step")
-    assert first.status_code == 401 and first.json()["code"] == "mfa_required"
+    # RFC 6749 §5.2: the token endpoint refuses with 400 and an `error` (here an extension code).
+    assert (
+        first.status_code == 400 and first.json()["code"] == first.json()["error"] == "mfa_required"
+    )
     mfa_token = first.json()["mfa_token"]
     bad = token_login(
         client,
@@ -83,7 +86,8 @@ def test_token_endpoint_answers_a_second_step_challenge(
         mfa_token=mfa_token,
         otp="999999" if totp.code_at(secret) != "999999" else "888888",
     )
-    assert bad.status_code == 401 and bad.json()["code"] == "invalid_otp"
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_otp"
+    assert bad.json()["error"] == "invalid_grant"
     good = token_login(client, "", "", mfa_token=mfa_token, otp=totp.code_at(secret))
     assert good.status_code == 200, good.text
     me = client.get(
@@ -92,7 +96,7 @@ def test_token_endpoint_answers_a_second_step_challenge(
     assert me.json()["username"] == "two_step"
     # The same code is never accepted twice (replay).
     replay = token_login(client, "", "", mfa_token=mfa_token, otp=totp.code_at(secret))
-    assert replay.status_code == 401 and replay.json()["code"] == "invalid_otp"
+    assert replay.status_code == 400 and replay.json()["code"] == "invalid_otp"
 
 
 def test_an_mfa_token_is_not_an_access_token_and_expires(
@@ -106,7 +110,7 @@ def test_an_mfa_token_is_not_an_access_token_and_expires(
     )
     clock.set(clock.now() + timedelta(minutes=6))
     late = token_login(client, "", "", mfa_token=mfa_token, otp=totp.code_at(secret))
-    assert late.status_code == 401 and late.json()["code"] == "mfa_token_invalid"
+    assert late.status_code == 400 and late.json()["code"] == "mfa_token_invalid"
 
 
 def test_browser_login_asks_for_the_code_then_sets_the_cookie(
@@ -141,7 +145,7 @@ def test_a_recovery_code_logs_in_once(session: Session, client: TestClient) -> N
         mfa_token=token_login(client, "lost_phone").json()["mfa_token"],
         otp=codes[0],
     )
-    assert again.status_code == 401
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
 
 def test_wrong_codes_count_toward_the_lock(session: Session, client: TestClient) -> None:

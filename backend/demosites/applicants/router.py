@@ -61,7 +61,7 @@ def create_applicant(
 
 
 @router.get(
-    "/applicants/{applicant_id}",
+    "/applicants/{applicant_id:id}",
     operation_id="get_applicant",
     summary="One applicant unit",
     response_model=ApplicantRead,
@@ -74,7 +74,7 @@ def get_applicant(
 
 
 @router.get(
-    "/applicants/{applicant_id}/recommenders",
+    "/applicants/{applicant_id:id}/recommenders",
     operation_id="list_applicant_recommenders",
     summary="The recommending bodies (推荐单位) whose quota rules admit this unit in a round, with what is left",
     response_model=QuotaPage,

@@ -131,7 +131,7 @@ def transition_applications(
 
 
 @router.get(
-    "/applications/{application_id}",
+    "/applications/{application_id:id}",
     operation_id="get_application",
     summary="One application with its opinions and allowed actions (ETag for If-Match)",
     response_model=ApplicationRead,
@@ -146,7 +146,7 @@ def get_application(
 
 
 @router.patch(
-    "/applications/{application_id}",
+    "/applications/{application_id:id}",
     operation_id="update_application",
     summary="Edit the form (the unit while draft; its recommender while draft or submitted)",
     response_model=ApplicationRead,
@@ -169,7 +169,7 @@ def update_application(
 
 
 @router.post(
-    "/applications/{application_id}/transitions",
+    "/applications/{application_id:id}/transitions",
     operation_id="transition_application",
     summary="Take one action of the stage machine (submit, recommend, …, award)",
     response_model=ApplicationRead,
@@ -185,7 +185,7 @@ def transition_application(
 
 
 @router.get(
-    "/applications/{application_id}/history",
+    "/applications/{application_id:id}/history",
     operation_id="application_history",
     summary="The application's history (履历): every step with actor, role, time and opinion",
     response_model=HistoryPage,
@@ -197,7 +197,7 @@ def application_history(session: SessionDep, actor: ActorDep, application_id: Ap
 
 
 @router.put(
-    "/applications/{application_id}/assessors",
+    "/applications/{application_id:id}/assessors",
     operation_id="assign_assessors",
     summary="Name the assessment team (考核组) of an application (office)",
     response_model=ApplicationRead,
@@ -251,7 +251,7 @@ def list_assessors(
 
 
 @router.get(
-    "/applications/{application_id}/materials",
+    "/applications/{application_id:id}/materials",
     operation_id="list_materials",
     summary="The application's materials (deeds, form scan, priority evidence)",
     response_model=MaterialPage,
@@ -263,7 +263,7 @@ def list_materials(session: SessionDep, actor: ActorDep, application_id: AppId) 
 
 
 @router.post(
-    "/applications/{application_id}/materials",
+    "/applications/{application_id:id}/materials",
     operation_id="upload_material",
     summary="Upload a material: PDF, DOCX, DOC, JPG or PNG, judged by content; size limited",
     status_code=status.HTTP_201_CREATED,
@@ -283,7 +283,7 @@ def upload_material(
 
 
 @router.get(
-    "/applications/{application_id}/materials/{file_id}",
+    "/applications/{application_id:id}/materials/{file_id:id}",
     operation_id="download_material",
     summary="Download a material (only for those who may see the application)",
     response_class=FileResponse,
@@ -304,7 +304,7 @@ def download_material(
 
 
 @round_router.post(
-    "/rounds/{round_id}/exceptions",
+    "/rounds/{round_id:id}/exceptions",
     operation_id="create_phase_exception",
     summary="Allow one action outside its window on one date, with a reason (office, audited)",
     status_code=status.HTTP_201_CREATED,
@@ -320,7 +320,7 @@ def create_phase_exception(
 
 
 @round_router.get(
-    "/rounds/{round_id}/exceptions",
+    "/rounds/{round_id:id}/exceptions",
     operation_id="list_phase_exceptions",
     summary="The round's phase exceptions (office)",
     response_model=list[PhaseExceptionRead],
@@ -336,7 +336,7 @@ def list_phase_exceptions(
 
 
 @round_router.get(
-    "/rounds/{round_id}/stats",
+    "/rounds/{round_id:id}/stats",
     operation_id="round_stats",
     summary="Dashboard counts of the round's applications by status, city and field (office)",
     response_model=RoundStats,

@@ -24,6 +24,23 @@ class UnsupportedGrant(DomainError):
     status, code, title = 400, "unsupported_grant_type", "Unsupported grant_type / 不支持的授权类型"
 
 
+class InvalidRequest(DomainError):
+    """A token request missing a parameter, with a malformed one, or using two client
+    authentication methods at once (RFC 6749 §5.2 invalid_request)."""
+
+    status, code, title = 400, "invalid_request", "Invalid token request / 令牌请求有误"
+
+
+class UnauthorizedClient(DomainError):
+    """A service account may use only the client_credentials grant."""
+
+    status, code, title = (
+        400,
+        "unauthorized_client",
+        "This client may not use this grant_type / 该客户端不能使用此授权类型",
+    )
+
+
 class AccountLocked(Unauthenticated):
     code, title = (
         "account_locked",

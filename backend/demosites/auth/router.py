@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
 
-from demosites.auth import service
+from demosites.auth import oauth, service
 from demosites.auth.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -19,10 +19,12 @@ from demosites.auth.deps import (
 from demosites.auth.errors import (
     AccountLocked,
     InvalidCredentials,
+    InvalidRequest,
     MfaRequired,
     MfaTokenInvalid,
     OtpRejected,
     TooManyAttempts,
+    UnauthorizedClient,
     UnsupportedGrant,
 )
 from demosites.auth.schemas import (
@@ -38,7 +40,7 @@ from demosites.core.config import get_settings
 from demosites.core.errors import Forbidden, Unauthenticated, ValidationFailed, responses
 from demosites.core.retry import RetryRoute
 from demosites.integration import service as integration
-from demosites.integration.errors import InvalidClient
+from demosites.integration.errors import InvalidClient, InvalidScope
 from demosites.organizations.models import Organization
 from demosites.organizations.schemas import Me, MeOrganization
 
@@ -68,27 +70,12 @@ def _notices(outcome: service.LoginOutcome) -> LoginNoticesRead:
     return LoginNoticesRead(**asdict(outcome.notices))
 
 
-@router.post(
-    "/auth/token",
-    operation_id="auth_token",
-    summary="Get an access token (OAuth2 password flow, with a second step for TOTP)",
-    response_model=TokenResponse,
-    responses=responses(
-        InvalidCredentials,
-        InvalidClient,
-        MfaRequired,
-        MfaTokenInvalid,
-        OtpRejected,
-        AccountLocked,
-        UnsupportedGrant,
-        TooManyAttempts,
-        ValidationFailed,
-    ),  # fmt: skip
-)
 def token(
     request: Request,
     session: SessionDep,
-    grant_type: Annotated[str, Form(examples=["password"])] = "password",
+    grant_type: Annotated[
+        str, Form(examples=["password"], description="password or client_credentials")
+    ] = "password",
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=128)] = "",
     mfa_token: Annotated[
@@ -98,24 +85,66 @@ def token(
         str, Form(max_length=32, description="Second step: authenticator or recovery code")
     ] = "",
     client_id: Annotated[
-        str, Form(max_length=64, description="client_credentials: the service account")
+        str,
+        Form(
+            max_length=64,
+            description="client_credentials with client_secret_post: the service account",
+        ),
     ] = "",
     client_secret: Annotated[
-        str, Form(max_length=128, description="client_credentials: its secret")
+        str, Form(max_length=128, description="client_credentials with client_secret_post")
+    ] = "",
+    scope: Annotated[
+        str,
+        Form(
+            max_length=2000,
+            description="client_credentials: space-separated subset of the account's scopes "
+            "(default: all of them)",
+        ),
     ] = "",
 ) -> TokenResponse:
     """Scripts and provincial systems send the returned token as `Authorization: Bearer`.
 
-    When the account has TOTP, the first post (username, password) answers 401 with code
-    `mfa_required` and an `mfa_token`; post again with `mfa_token` and `otp` to get the token.
+    People use `grant_type=password` with `username` and `password`. When the account has TOTP,
+    the first post answers 400 with `error=mfa_required` and an `mfa_token`; post again with
+    `mfa_token` and `otp` to get the token.
 
-    Service accounts use `grant_type=client_credentials` with `client_id` and `client_secret`:
-    the short-lived token carries the account's scopes (no second factor: the secret is one)."""
+    Service accounts use `grant_type=client_credentials` and authenticate with HTTP Basic
+    (`client_secret_basic`, RFC 6749 §2.3.1: id and secret form-urlencoded, then Basic) or with
+    `client_id` and `client_secret` in the form (`client_secret_post`) — one of them, not both.
+    The short-lived token carries the account's scopes (no second factor: the secret is one).
+
+    Every refusal carries RFC 6749's `error` and `error_description` beside the problem fields:
+    400 for all but `invalid_client` (401, with `WWW-Authenticate: Basic`) and the login
+    throttle (429 `too_many_attempts`, error `invalid_grant`, with `Retry-After`). Answers are
+    never cached (`Cache-Control: no-store`)."""
+    client = oauth.client_auth(request, client_id, client_secret)
     if grant_type == "client_credentials":
-        tok, lifetime, _ = integration.issue_token(session, client_id, client_secret)
-        return TokenResponse(access_token=tok, expires_in=lifetime)
+        if client is None:
+            raise InvalidClient(
+                "Client authentication required / 需要客户端认证 (client_secret_basic or client_secret_post)"
+            )
+        tok, lifetime, _, granted = integration.issue_token(
+            session, client.client_id, client.client_secret, scope
+        )
+        return TokenResponse(access_token=tok, expires_in=lifetime, scope=" ".join(granted))
     if grant_type != "password":
-        raise UnsupportedGrant()
+        raise UnsupportedGrant(
+            f"Unsupported grant_type {grant_type[:40]!r}; use password or client_credentials / "
+            "不支持的授权类型，请使用 password 或 client_credentials"
+        )
+    if client is not None:
+        # A service account authenticated itself: it exists, but people's grant is not its own.
+        integration.authenticate_client(session, client.client_id, client.client_secret)
+        raise UnauthorizedClient(
+            "Service accounts use grant_type=client_credentials / 服务账号须使用 client_credentials"
+        )
+    if scope:
+        raise InvalidScope(
+            "People's tokens carry their roles, not scopes: omit scope / 用户令牌不使用权限范围，请勿传 scope"
+        )
+    if not mfa_token and not (username and password):
+        raise InvalidRequest("username and password are required / 缺少用户名或口令")
     ip, ua = client_ip(request), request.headers.get("user-agent")
     if mfa_token:
         outcome = service.login_second_step(session, mfa_token, otp, ip, ua)
@@ -129,6 +158,33 @@ def token(
         expires_in=int((outcome.row.expires_at - clock.now()).total_seconds()),
         notices=_notices(outcome),
     )
+
+
+# Added rather than decorated: the decorator takes no route class, and this route's class makes
+# its refusals OAuth2 errors (auth/oauth.py).
+router.add_api_route(
+    methods=["POST"],
+    endpoint=token,
+    path="/auth/token",
+    operation_id="auth_token",
+    summary="Get an access token (OAuth2 password and client_credentials grants, RFC 6749)",
+    response_model=TokenResponse,
+    responses=oauth.oauth_responses(
+        InvalidRequest,
+        InvalidCredentials,
+        AccountLocked,
+        MfaRequired,
+        MfaTokenInvalid,
+        OtpRejected,
+        UnauthorizedClient,
+        UnsupportedGrant,
+        InvalidScope,
+        InvalidClient,
+        TooManyAttempts,
+    ),  # fmt: skip
+    route_class_override=oauth.TokenRoute,
+    openapi_extra={"security": [{}, {"clientSecretBasic": []}]},
+)
 
 
 def _session_response(

@@ -37,6 +37,11 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: str = Field(default="bearer", examples=["bearer"])
     expires_in: int = Field(description="Seconds until the token expires", examples=[3600])
+    scope: str | None = Field(
+        default=None,
+        description="client_credentials: the scopes the token carries (space-separated)",
+        examples=["events:read applications:read"],
+    )
     notices: LoginNoticesRead = Field(default_factory=LoginNoticesRead)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from demosites.core.dbfailures import RETRY_LATER, DbFailure, classify
+from demosites.core.field_messages import msg_zh
 
 log = logging.getLogger("demosites")
 
@@ -183,7 +184,10 @@ def database_problem(exc: BaseException) -> JSONResponse:
 
 class FieldError(BaseModel):
     loc: list[str] = Field(examples=[["body", "name"]])
-    msg: str = Field(examples=["Field required"])
+    msg: str = Field(
+        examples=["Field required"], description="English (pydantic's message, unchanged)"
+    )
+    msg_zh: str = Field(examples=["必填字段"], description="The same in Chinese / 中文说明")
     type: str = Field(examples=["missing"])
 
 
@@ -242,6 +246,7 @@ def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
             {
                 "loc": [str(p) for p in e.get("loc", ())],
                 "msg": str(e.get("msg", "")),
+                "msg_zh": msg_zh(e),
                 "type": str(e.get("type", "")),
             }
         )
@@ -283,7 +288,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 "validation_error",
                 "Invalid input / 输入有误",
                 "The request body could not be parsed / 请求体格式错误，无法解析",
-                errors=[{"loc": ["body"], "msg": str(exc.detail), "type": "body_parse_error"}],
+                errors=_jsonable_errors(
+                    [{"loc": ["body"], "msg": str(exc.detail), "type": "body_parse_error"}]
+                ),
             )
         codes = {
             401: "unauthenticated",
@@ -298,7 +305,16 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         title = _TITLES.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405 and "Allow" in headers:
+            # Starlette lists the methods of the first route whose path matched; outside /api
+            # (core.fallback answers there) every GET route of this app also answers HEAD
+            # (/healthz through a separate HEAD route, the SPA and /docs by their own).
+            allow = {m.strip() for m in headers["Allow"].split(",") if m.strip()}
+            if "GET" in allow:
+                allow.add("HEAD")
+            headers["Allow"] = ", ".join(sorted(allow))
+        return problem(exc.status_code, code, title, detail, headers=headers or None)
 
     @app.exception_handler(PoolTimeout)
     async def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
@@ -357,7 +373,13 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             for status, resp in op.get("responses", {}).items():
                 if str(status)[0] not in "45":
                     continue
-                resp["content"] = {PROBLEM_JSON: {"schema": ref}}
+                # A route may document a richer problem (the token endpoint's OAuthProblem);
+                # FastAPI's own validation model is replaced by ours.
+                declared = resp.get("content", {}).get("application/json", {}).get("schema", {})
+                own = str(declared.get("$ref", "")).startswith("#/components/schemas/") and (
+                    "HTTPValidationError" not in declared["$ref"]
+                )
+                resp["content"] = {PROBLEM_JSON: {"schema": declared if own else ref}}
                 if status == "422" and resp.get("description") == "Validation Error":
                     resp["description"] = "problem+json; code: validation_error"
     comps = schema.get("components", {}).get("schemas", {})

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demosites.core.errors import problem
@@ -46,49 +49,87 @@ def json_depth_over(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def _has_nul(value: Any) -> bool:
+def _nul_path(value: Any) -> list[str] | None:
+    """Where in a decoded JSON value the first NUL is (keys, indexes), or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return [] if "\x00" in value else None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        for k, v in value.items():
+            if "\x00" in str(k):
+                return [str(k)]
+            inner = _nul_path(v)
+            if inner is not None:
+                return [str(k), *inner]
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        for i, v in enumerate(value):
+            inner = _nul_path(v)
+            if inner is not None:
+                return [str(i), *inner]
+    return None
 
 
-def _body_has_nul(ctype: str, body: bytes) -> bool:
-    if b"\x00" in body:
-        return True
+def _form_nul(text: bytes) -> str | None:
+    """The name of the first form (or query) field whose name or value holds a NUL."""
+    for name, value in parse_qsl(text.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "\\0")
+    return None
+
+
+def _body_nul(ctype: str, body: bytes) -> list[str] | None:
+    """The `loc` of a NUL in the body, as validation errors name fields; None when there is none."""
     if ctype.startswith("application/x-www-form-urlencoded"):
-        return b"%00" in body
+        if b"\x00" not in body and b"%00" not in body:
+            return None
+        name = _form_nul(body)
+        return ["body", name] if name is not None else ["body"]
     # JSON escapes a NUL as \u0000; decode only when the text suggests one (rarely).
-    if b"u0000" not in body.lower():
-        return False
+    if b"\x00" not in body and b"u0000" not in body.lower():
+        return None
     try:
-        return _has_nul(json.loads(body))
+        where = _nul_path(json.loads(body))
     except (ValueError, RecursionError):
-        return False  # malformed JSON: the route's own parsing answers 422
+        # Malformed JSON: a raw NUL is still refused here; otherwise the route's parsing answers.
+        return ["body"] if b"\x00" in body else None
+    if where is not None:
+        return ["body", *where]
+    return ["body"] if b"\x00" in body else None
+
+
+def nul_refusal(loc: list[str]) -> Response:
+    field = ".".join(loc[1:]) or loc[0]
+    return problem(
+        422, "validation_error", "Invalid input / 输入有误",
+        f"NUL characters are not allowed: {field} / 不允许包含 NUL 字符: {field}",
+        errors=[{"loc": loc, "msg": "NUL character", "msg_zh": "不允许包含 NUL 字符",
+                 "type": "nul_character"}],
+    )  # fmt: skip
 
 
 class RefuseNul:
     """Refuses NUL characters anywhere and JSON bodies nested deeper than MAX_JSON_DEPTH. Must
-    sit inside the body limit: it buffers the (already bounded) text body."""
+    sit inside the body limit: it buffers the (already bounded) text body. `refusals`
+    answers a NUL on a path its own way (the token endpoint answers OAuth2's invalid_request)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, refusals: dict[str, Callable[[list[str]], Response]] | None = None
+    ) -> None:
         self.app = app
+        self.refusals = refusals or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refused = problem(
-            422, "validation_error", "Invalid input / 输入有误",
-            "NUL characters are not allowed / 不允许包含 NUL 字符",
-            errors=[{"loc": ["request"], "msg": "NUL character", "type": "nul_character"}],
-        )  # fmt: skip
+        path = scope.get("path", "")
+        refuse = self.refusals.get(path, nul_refusal)
         query = scope.get("query_string", b"")
-        if "\x00" in scope.get("path", "") or b"\x00" in query or b"%00" in query:
-            await refused(scope, receive, send)
+        if "\x00" in path:
+            await refuse(["path"])(scope, receive, send)
+            return
+        if b"\x00" in query or b"%00" in query:
+            name = _form_nul(query)
+            await refuse(["query", name] if name is not None else ["query"])(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
@@ -110,12 +151,14 @@ class RefuseNul:
                 422, "json_too_deep", "JSON nested too deep / JSON 嵌套层级过深",
                 f"At most {MAX_JSON_DEPTH} levels of arrays and objects / "
                 f"数组与对象最多嵌套 {MAX_JSON_DEPTH} 层",
-                errors=[{"loc": ["body"], "msg": "nested too deep", "type": "json_too_deep"}],
+                errors=[{"loc": ["body"], "msg": "nested too deep", "msg_zh": "嵌套层级过深",
+                         "type": "json_too_deep"}],
             )  # fmt: skip
             await too_deep(scope, receive, send)
             return
-        if _body_has_nul(ctype, body):
-            await refused(scope, receive, send)
+        loc = _body_nul(ctype, body)
+        if loc is not None:
+            await refuse(loc)(scope, receive, send)
             return
 
         async def replay() -> Message:
@@ -149,7 +192,7 @@ def known_query_only(request: Request) -> None:
         raise RequestValidationError(
             [
                 {"loc": ("query", name), "msg": "Unknown query parameter / 未知的查询参数",
-                 "type": "extra_forbidden"}
+                 "msg_zh": "未知的查询参数", "type": "extra_forbidden"}
                 for name in unknown
             ]
         )  # fmt: skip

@@ -69,6 +69,6 @@ def document_scopes(app: FastAPI, schema: dict) -> None:  # type: ignore[type-ar
     for route in api_routes(app):
         scope = scope_for(route)
         for method in route.methods or ():
-            op = paths.get(route.path, {}).get(method.lower())
+            op = paths.get(route.path_format, {}).get(method.lower())
             if op is not None and scope:
                 op[SCOPE_KEY] = scope

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from demosites.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from demosites.core.field_messages import msg_zh
 
 
 class ImportInvalid(ValidationFailed):
@@ -54,6 +55,7 @@ def cell_error(row: int, column: str, message: str) -> dict[str, Any]:
     return {
         "loc": ["row", str(row), column],
         "msg": message,
+        "msg_zh": msg_zh({"type": "value_error", "msg": message}),
         "type": "import_invalid",
         "row": row,
         "column": column,

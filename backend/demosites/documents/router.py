@@ -79,7 +79,7 @@ def attachment(data: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get(
-    "/applications/{application_id}/form.docx",
+    "/applications/{application_id:id}/form.docx",
     operation_id="application_form_docx",
     summary="The 申报审批表 of an application as Word, filled from its history so far",
     response_class=Response,
@@ -91,7 +91,7 @@ def application_form_docx(session: SessionDep, actor: ActorDep, application_id: 
 
 
 @router.get(
-    "/applications/{application_id}/form.pdf",
+    "/applications/{application_id:id}/form.pdf",
     operation_id="application_form_pdf",
     summary="The 申报审批表 of an application as a printable A4 PDF (CJK font embedded)",
     response_class=Response,
@@ -151,7 +151,7 @@ def export_applications(
 
 
 @router.get(
-    "/rounds/{round_id}/quotas/export.xlsx",
+    "/rounds/{round_id:id}/quotas/export.xlsx",
     operation_id="export_quotas",
     summary="The round's quota board (名额) as Excel",
     response_class=Response,
@@ -163,7 +163,7 @@ def export_quotas(session: SessionDep, actor: ActorDep, round_id: Id) -> Respons
 
 
 @router.get(
-    "/rounds/{round_id}/candidates/export.xlsx",
+    "/rounds/{round_id:id}/candidates/export.xlsx",
     operation_id="export_candidates",
     summary="The round's candidate list (候选名单: adopted by the review meeting, and the 部务会's decision) as Excel",
     response_class=Response,
@@ -237,7 +237,7 @@ City = Annotated[str | None, Query(max_length=16, pattern=r"^[^\x00]*$")]
 
 
 @router.get(
-    "/sites/{site_id}/certificate.pdf",
+    "/sites/{site_id:id}/certificate.pdf",
     operation_id="site_certificate_pdf",
     summary="The certificate (证书) of a site as PDF, with a QR code to the public plaque check",
     response_class=Response,
@@ -321,7 +321,7 @@ def export_rectifications(
 
 
 @router.post(
-    "/rounds/{round_id}/compilation.docx",
+    "/rounds/{round_id:id}/compilation.docx",
     operation_id="start_compilation",
     summary="Start the round's 创新案例选编 (.docx: cover, contents, sites by field with deeds and "
     "publicity) as a background job (office)",
@@ -363,7 +363,7 @@ def list_document_jobs(
 
 
 @router.get(
-    "/document-jobs/{job_id}",
+    "/document-jobs/{job_id:id}",
     operation_id="get_document_job",
     summary="A background export you started: status, progress, error, download link",
     response_model=DocumentJobRead,
@@ -375,7 +375,7 @@ def get_document_job(session: SessionDep, actor: ActorDep, job_id: Id) -> Docume
 
 
 @router.get(
-    "/document-jobs/{job_id}/file",
+    "/document-jobs/{job_id:id}/file",
     operation_id="download_document_job",
     summary="Download the file of a finished background export (410 once it has expired)",
     response_class=FileResponse,

@@ -1,6 +1,6 @@
 """Errors of service accounts, scopes, webhooks and rate limits."""
 
-from demosites.core.errors import NotFound, Unauthenticated, ValidationFailed
+from demosites.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
 from demosites.core.scopes import InsufficientScope  # noqa: E402,F401  (re-exported)
 
 
@@ -8,6 +8,16 @@ class InvalidClient(Unauthenticated):
     code, title = (
         "invalid_client",
         "Unknown or revoked client, or wrong secret / 客户端不存在、已吊销或密钥错误",
+    )
+
+
+class InvalidScope(DomainError):
+    """client_credentials asked for a scope the account does not hold (RFC 6749 §5.2)."""
+
+    status, code, title = (
+        400,
+        "invalid_scope",
+        "The requested scope is unknown or not granted to this client / 请求的权限范围未知或未授予该客户端",
     )
 
 

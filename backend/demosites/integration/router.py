@@ -95,7 +95,7 @@ def list_known_scopes(actor: AccountAdminDep) -> ScopeList:
 
 
 @router.put(
-    "/service-accounts/{account_id}/scopes",
+    "/service-accounts/{account_id:id}/scopes",
     operation_id="set_service_account_scopes",
     summary="Replace a service account's scopes (security administrator)",
     response_model=ServiceAccountRead,
@@ -113,7 +113,7 @@ def set_scopes(
 
 
 @router.post(
-    "/service-accounts/{account_id}/revoke",
+    "/service-accounts/{account_id:id}/revoke",
     operation_id="revoke_service_account",
     summary="Revoke a service account: its tokens stop working at once",
     response_model=ServiceAccountRead,
@@ -150,7 +150,7 @@ def list_allowed_hosts(session: SessionDep, actor: SecadminDep) -> AllowedHostPa
 
 
 @router.delete(
-    "/webhooks/allowed-hosts/{host_id}",
+    "/webhooks/allowed-hosts/{host_id:id}",
     operation_id="remove_allowed_webhook_host",
     summary="Stop allowing a host as a webhook target (security administrator; audited)",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -200,7 +200,7 @@ def list_webhooks(
 
 
 @webhooks.delete(
-    "/webhooks/{webhook_id}",
+    "/webhooks/{webhook_id:id}",
     operation_id="delete_webhook",
     summary="Stop a subscription",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -212,7 +212,7 @@ def delete_webhook(webhook_id: ObjectId, session: SessionDep, actor: ActorDep) -
 
 
 @webhooks.get(
-    "/webhooks/{webhook_id}/deliveries",
+    "/webhooks/{webhook_id:id}/deliveries",
     operation_id="list_webhook_deliveries",
     summary="Deliveries of a subscription with every attempt (status line, latency, error class; never the answer's body)",
     response_model=DeliveryPage,
@@ -240,7 +240,7 @@ def list_deliveries(
 
 
 @webhooks.post(
-    "/webhooks/deliveries/{delivery_id}/replay",
+    "/webhooks/deliveries/{delivery_id:id}/replay",
     operation_id="replay_webhook_delivery",
     summary="Send a delivery again",
     response_model=DeliveryRead,

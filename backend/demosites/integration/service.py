@@ -18,6 +18,7 @@ from demosites.integration.errors import (
     AllowedHostNotFound,
     DeliveryNotFound,
     InvalidClient,
+    InvalidScope,
     ServiceAccountNotFound,
     SubscriptionNotFound,
     UnknownScope,
@@ -112,25 +113,40 @@ def revoke(session: Session, actor: Actor, account_id: int) -> ServiceAccount:
     return account
 
 
-def issue_token(
-    session: Session, client_id: str, client_secret: str
-) -> tuple[str, int, ServiceAccount]:
-    """client_credentials grant: a short-lived JWT carrying the account's scopes."""
+def authenticate_client(session: Session, client_id: str, client_secret: str) -> ServiceAccount:
+    """The service account whose id and secret these are (invalid_client otherwise)."""
     account = session.exec(
         select(ServiceAccount).where(ServiceAccount.client_id == client_id)
     ).first()
     ok = verify_password(client_secret, account.secret_hash if account else None)
     if not ok or account is None or account.revoked_at is not None:
         raise InvalidClient()
+    return account
+
+
+def issue_token(
+    session: Session, client_id: str, client_secret: str, scope: str = ""
+) -> tuple[str, int, ServiceAccount, list[str]]:
+    """client_credentials grant: a short-lived JWT carrying the account's scopes, or the subset
+    that `scope` (space-separated, RFC 6749 §3.3) asks for."""
+    account = authenticate_client(session, client_id, client_secret)
+    requested = scope.split()
+    unknown = sorted(set(requested) - set(account.scopes))
+    if unknown:
+        raise InvalidScope(
+            f"Not granted to this client / 未授予该客户端: {' '.join(unknown)}",
+            scope=" ".join(unknown),
+        )
+    granted = sorted(set(requested)) if requested else list(account.scopes)
     minutes = get_settings().service_token_minutes
     token, _, _ = create_token(
         f"sa:{account.id}",
         lifetime=timedelta(minutes=minutes),
-        extra={"typ": "service", "scope": " ".join(account.scopes)},
+        extra={"typ": "service", "scope": " ".join(granted)},
     )
     account.last_used_at = clock.now()
     session.add(account)
-    return token, minutes * 60, account
+    return token, minutes * 60, account, granted
 
 
 def resolve_service_actor(session: Session, claims: dict[str, Any]) -> Actor:

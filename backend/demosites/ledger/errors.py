@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from demosites.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from demosites.core.field_messages import msg_zh
 
 
 class UnitNotFound(NotFound):
@@ -73,6 +74,7 @@ def row_error(row: int, column: str, message: str, loc: list[str] | None = None)
     return {
         "loc": loc or ["row", str(row), column],
         "msg": message,
+        "msg_zh": msg_zh({"type": "value_error", "msg": message}),
         "type": "ledger_invalid",
         "row": row,
         "column": column,

@@ -20,6 +20,7 @@ from demosites.core.errors import (
     ValidationFailed,
     responses,
 )
+from demosites.core.field_messages import msg_zh
 from demosites.core.paging import PageDep
 from demosites.files.service import DOWNLOAD_RESPONSE, path_of
 from demosites.files.xlsx import WorkbookInvalid, WorkbookTooLarge, WorkbookTooManyRows
@@ -89,12 +90,14 @@ class RowErrorsRoute(IdempotentRoute):
                     loc = [str(p) for p in e.get("loc", ())]
                     if len(loc) >= 3 and loc[1] == "items" and loc[2].isdigit():
                         column = loc[3] if len(loc) > 3 else "row"
-                        errors.append(row_error(int(loc[2]), column, str(e.get("msg", "")), loc))
+                        row = row_error(int(loc[2]), column, str(e.get("msg", "")), loc)
+                        errors.append({**row, "msg_zh": msg_zh(e)})
                     else:
                         errors.append(
                             {
                                 "loc": loc,
                                 "msg": str(e.get("msg", "")),
+                                "msg_zh": msg_zh(e),
                                 "type": str(e.get("type", "")),
                             }
                         )
@@ -161,7 +164,7 @@ def create_unit(body: UnitCreate, session: SessionDep, scope: ScopeDep) -> UnitR
 
 
 @router.get(
-    "/units/{unit_id}",
+    "/units/{unit_id:id}",
     operation_id="get_ledger_unit",
     summary="A unit with its visible ancestors (breadcrumb)",
     response_model=UnitDetail,
@@ -172,7 +175,7 @@ def get_unit(unit_id: PK, session: SessionDep, scope: ScopeDep) -> UnitDetail:
 
 
 @router.patch(
-    "/units/{unit_id}",
+    "/units/{unit_id:id}",
     operation_id="update_ledger_unit",
     summary="Rename a unit or link it to an organisation",
     response_model=UnitRead,
@@ -258,7 +261,7 @@ def create_plan(body: PlanCreate, session: SessionDep, scope: ScopeDep) -> PlanD
 
 
 @router.get(
-    "/plans/{plan_id}",
+    "/plans/{plan_id:id}",
     operation_id="get_ledger_plan",
     summary="A plan with its sections, items and targets",
     response_model=PlanDetail,
@@ -269,7 +272,7 @@ def get_plan(plan_id: PK, session: SessionDep, scope: ScopeDep) -> PlanDetail:
 
 
 @router.patch(
-    "/plans/{plan_id}",
+    "/plans/{plan_id:id}",
     operation_id="update_ledger_plan",
     summary="Rename a plan",
     response_model=PlanDetail,
@@ -280,7 +283,7 @@ def update_plan(plan_id: PK, body: PlanUpdate, session: SessionDep, scope: Scope
 
 
 @router.post(
-    "/plans/{plan_id}/sections",
+    "/plans/{plan_id:id}/sections",
     operation_id="create_ledger_section",
     summary="Add a section to a plan",
     status_code=status.HTTP_201_CREATED,
@@ -294,7 +297,7 @@ def create_section(
 
 
 @router.patch(
-    "/sections/{section_id}",
+    "/sections/{section_id:id}",
     operation_id="update_ledger_section",
     summary="Rename or move a section",
     response_model=SectionRead,
@@ -307,7 +310,7 @@ def update_section(
 
 
 @router.delete(
-    "/sections/{section_id}",
+    "/sections/{section_id:id}",
     operation_id="delete_ledger_section",
     summary="Delete a section (its items stay in the plan)",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -319,7 +322,7 @@ def delete_section(section_id: PK, session: SessionDep, scope: ScopeDep) -> Resp
 
 
 @router.post(
-    "/plans/{plan_id}/items",
+    "/plans/{plan_id:id}/items",
     operation_id="create_ledger_item",
     summary="Add an item (with its targets) to a plan",
     status_code=status.HTTP_201_CREATED,
@@ -331,7 +334,7 @@ def create_item(plan_id: PK, body: ItemCreate, session: SessionDep, scope: Scope
 
 
 @router.patch(
-    "/items/{item_id}",
+    "/items/{item_id:id}",
     operation_id="update_ledger_item",
     summary="Change an item; `targets`, when given, replaces all its targets",
     response_model=ItemRead,
@@ -342,7 +345,7 @@ def update_item(item_id: PK, body: ItemUpdate, session: SessionDep, scope: Scope
 
 
 @router.delete(
-    "/items/{item_id}",
+    "/items/{item_id:id}",
     operation_id="delete_ledger_item",
     summary="Delete an item that has no entries",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -354,7 +357,7 @@ def delete_item(item_id: PK, session: SessionDep, scope: ScopeDep) -> Response:
 
 
 @router.get(
-    "/plans/{plan_id}/import-template",
+    "/plans/{plan_id:id}/import-template",
     operation_id="download_ledger_import_template",
     summary="Excel template for importing entries of this plan (with its units and items)",
     response_class=Response,
@@ -383,7 +386,7 @@ def _entry_sheet(
 
 
 @router.post(
-    "/plans/{plan_id}/import",
+    "/plans/{plan_id:id}/import",
     operation_id="import_ledger_entries",
     summary="Import entries from Excel: all rows or none; errors per sheet row and column",
     status_code=status.HTTP_201_CREATED,
@@ -475,7 +478,7 @@ def bulk_create(body: EntryBulkCreate, session: SessionDep, scope: ScopeDep) -> 
 
 
 @router.get(
-    "/entries/{entry_id}",
+    "/entries/{entry_id:id}",
     operation_id="get_ledger_entry",
     summary="One ledger entry",
     response_model=EntryRead,
@@ -486,7 +489,7 @@ def get_entry(entry_id: PK, session: SessionDep, scope: ScopeDep) -> EntryRead:
 
 
 @router.patch(
-    "/entries/{entry_id}",
+    "/entries/{entry_id:id}",
     operation_id="update_ledger_entry",
     summary="Correct a ledger entry",
     response_model=EntryRead,
@@ -499,7 +502,7 @@ def update_entry(
 
 
 @router.delete(
-    "/entries/{entry_id}",
+    "/entries/{entry_id:id}",
     operation_id="delete_ledger_entry",
     summary="Delete a ledger entry (history keeps the fact)",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -511,7 +514,7 @@ def delete_entry(entry_id: PK, session: SessionDep, scope: ScopeDep) -> Response
 
 
 @router.post(
-    "/entries/{entry_id}/attachments",
+    "/entries/{entry_id:id}/attachments",
     operation_id="upload_ledger_attachment",
     summary="Attach a photo or document (PDF, DOCX, DOC, JPG, PNG)",
     status_code=status.HTTP_201_CREATED,
@@ -525,7 +528,7 @@ def upload_attachment(
 
 
 @router.get(
-    "/entries/{entry_id}/attachments",
+    "/entries/{entry_id:id}/attachments",
     operation_id="list_ledger_attachments",
     summary="Attachments of an entry",
     response_model=AttachmentList,
@@ -537,7 +540,7 @@ def list_attachments(entry_id: PK, session: SessionDep, scope: ScopeDep) -> Atta
 
 
 @router.get(
-    "/entries/{entry_id}/attachments/{file_id}",
+    "/entries/{entry_id:id}/attachments/{file_id:id}",
     operation_id="download_ledger_attachment",
     summary="Download an attachment",
     response_class=FileResponse,

@@ -103,7 +103,7 @@ def create_user(body: UserCreate, session: SessionDep, actor: SysadminDep) -> Us
 
 
 @router.get(
-    "/users/{user_id}/contact",
+    "/users/{user_id:id}/contact",
     operation_id="get_user_contact",
     summary="A user's personal data shown whole (sysadmin, office); the viewing is audited",
     response_model=UserContact,

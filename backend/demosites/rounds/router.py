@@ -81,7 +81,7 @@ def create_round(
 
 
 @router.get(
-    "/rounds/{round_id}",
+    "/rounds/{round_id:id}",
     operation_id="get_round",
     summary="One round with its current phase",
     response_model=RoundRead,
@@ -96,7 +96,7 @@ def get_round(
 
 
 @router.patch(
-    "/rounds/{round_id}",
+    "/rounds/{round_id:id}",
     operation_id="update_round",
     summary="Rename a round or move its windows, with a reason (office)",
     response_model=RoundRead,
@@ -114,7 +114,7 @@ def update_round(
 
 
 @router.get(
-    "/rounds/{round_id}/quotas",
+    "/rounds/{round_id:id}/quotas",
     operation_id="list_quotas",
     summary="The quota board: every recommender × field with limit, used and left",
     response_model=QuotaPage,
@@ -126,7 +126,7 @@ def list_quotas(session: SessionDep, actor: ActorDep, round_id: RoundId) -> Quot
 
 
 @router.post(
-    "/rounds/{round_id}/quotas",
+    "/rounds/{round_id:id}/quotas",
     operation_id="create_quota",
     summary="Add a quota rule before the application window opens (office)",
     status_code=status.HTTP_201_CREATED,
@@ -140,7 +140,7 @@ def create_quota(
 
 
 @router.patch(
-    "/rounds/{round_id}/quotas/{quota_id}",
+    "/rounds/{round_id:id}/quotas/{quota_id:id}",
     operation_id="update_quota",
     summary="Change a quota rule's limit or eligibility before the application window opens (office)",
     response_model=QuotaRead,
@@ -158,7 +158,7 @@ def update_quota(
 
 
 @router.get(
-    "/rounds/{round_id}/history",
+    "/rounds/{round_id:id}/history",
     operation_id="round_history",
     summary="The round's history: creation, moved windows with reasons, quota changes, exceptions",
     response_model=HistoryPage,
@@ -170,7 +170,7 @@ def round_history(session: SessionDep, actor: OfficeDep, round_id: RoundId) -> H
 
 
 @router.post(
-    "/rounds/{round_id}/meetings",
+    "/rounds/{round_id:id}/meetings",
     operation_id="create_meeting",
     summary="Record a review (评审) or approval (部务会) meeting (office)",
     status_code=status.HTTP_201_CREATED,
@@ -184,7 +184,7 @@ def create_meeting(
 
 
 @router.get(
-    "/rounds/{round_id}/meetings",
+    "/rounds/{round_id:id}/meetings",
     operation_id="list_meetings",
     summary="The round's meetings (office, committee, approver)",
     response_model=MeetingPage,

@@ -248,7 +248,7 @@ def list_users_security(
 
 
 @router.get(
-    "/security/users/{user_id}",
+    "/security/users/{user_id:id}",
     operation_id="get_user_security",
     summary="One user's security state (sysadmin, secadmin)",
     response_model=UserSecurityRead,
@@ -261,7 +261,7 @@ def get_user_security(
 
 
 @router.post(
-    "/security/users/{user_id}/lock",
+    "/security/users/{user_id:id}/lock",
     operation_id="lock_user",
     summary="Lock an account and end its sessions (secadmin)",
     response_model=UserSecurityRead,
@@ -274,7 +274,7 @@ def lock_user(
 
 
 @router.post(
-    "/security/users/{user_id}/unlock",
+    "/security/users/{user_id:id}/unlock",
     operation_id="unlock_user",
     summary="Lift the lock and the failed-login throttle of an account (secadmin)",
     response_model=UserSecurityRead,
@@ -287,7 +287,7 @@ def unlock_user(
 
 
 @router.post(
-    "/security/users/{user_id}/force-password-change",
+    "/security/users/{user_id:id}/force-password-change",
     operation_id="force_password_change",
     summary="The user must change the password at the next login; sessions end (secadmin)",
     response_model=UserSecurityRead,
@@ -300,7 +300,7 @@ def force_password_change(
 
 
 @router.post(
-    "/security/users/{user_id}/reset-password",
+    "/security/users/{user_id:id}/reset-password",
     operation_id="reset_user_password",
     summary="Set a temporary password, shown once; must be changed at the next login (secadmin)",
     response_model=TemporaryPassword,
@@ -313,7 +313,7 @@ def reset_user_password(
 
 
 @router.post(
-    "/security/users/{user_id}/mfa/reset",
+    "/security/users/{user_id:id}/mfa/reset",
     operation_id="reset_user_mfa",
     summary="Remove a user's second factor (lost authenticator); they enrol again (secadmin)",
     response_model=UserSecurityRead,
@@ -326,7 +326,7 @@ def reset_user_mfa(
 
 
 @router.put(
-    "/security/users/{user_id}/roles",
+    "/security/users/{user_id:id}/roles",
     operation_id="set_user_roles",
     summary="Grant and withdraw roles (secadmin; never one's own; one admin role per account)",
     response_model=UserSecurityRead,
@@ -341,7 +341,7 @@ def set_user_roles(
 
 
 @router.get(
-    "/security/users/{user_id}/sessions",
+    "/security/users/{user_id:id}/sessions",
     operation_id="list_user_sessions",
     summary="A user's active sessions (secadmin)",
     response_model=SessionPage,

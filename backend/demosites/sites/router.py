@@ -133,7 +133,7 @@ def site_reminders(session: SessionDep, actor: OfficeDep, year: Year = None) -> 
 
 
 @router.get(
-    "/sites/{site_id}",
+    "/sites/{site_id:id}",
     operation_id="get_site",
     summary="One site with its open rectification and allowed actions (ETag for If-Match)",
     response_model=SiteRead,
@@ -146,7 +146,7 @@ def get_site(session: SessionDep, actor: ActorDep, site_id: Id, response: Respon
 
 
 @router.post(
-    "/sites/{site_id}/transitions",
+    "/sites/{site_id:id}/transitions",
     operation_id="transition_site",
     summary="Take one action on a site: pass, rectify, submit_report, accept_report, refuse_report, delist",
     response_model=SiteRead,
@@ -162,7 +162,7 @@ def transition_site(
 
 
 @router.get(
-    "/sites/{site_id}/history",
+    "/sites/{site_id:id}/history",
     operation_id="site_history",
     summary="The site's whole history (履历), kept after delisting",
     response_model=HistoryPage,
@@ -174,7 +174,7 @@ def site_history(session: SessionDep, actor: ActorDep, site_id: Id) -> HistoryPa
 
 
 @router.get(
-    "/sites/{site_id}/inspections",
+    "/sites/{site_id:id}/inspections",
     operation_id="list_site_inspections",
     summary="A site's inspections (检查) and reviews (复核)",
     response_model=InspectionPage,
@@ -191,7 +191,7 @@ def list_site_inspections(
 
 
 @router.post(
-    "/sites/{site_id}/inspections",
+    "/sites/{site_id:id}/inspections",
     operation_id="create_inspection",
     summary="Open one inspection or review of a site for a year (office); one of each kind a year",
     status_code=status.HTTP_201_CREATED,
@@ -207,7 +207,7 @@ def create_inspection(
 
 
 @router.get(
-    "/sites/{site_id}/rectifications",
+    "/sites/{site_id:id}/rectifications",
     operation_id="list_rectifications",
     summary="A site's rectifications (限期整改) with deadlines, reports and decisions",
     response_model=RectificationPage,
@@ -219,7 +219,7 @@ def list_rectifications(session: SessionDep, actor: ActorDep, site_id: Id) -> Re
 
 
 @router.get(
-    "/sites/{site_id}/rectifications/{rectification_id}/evidence",
+    "/sites/{site_id:id}/rectifications/{rectification_id:id}/evidence",
     operation_id="list_rectification_evidence",
     summary="Evidence files of a rectification report",
     response_model=EvidencePage,
@@ -233,7 +233,7 @@ def list_rectification_evidence(
 
 
 @router.post(
-    "/sites/{site_id}/rectifications/{rectification_id}/evidence",
+    "/sites/{site_id:id}/rectifications/{rectification_id:id}/evidence",
     operation_id="upload_rectification_evidence",
     summary="Upload rectification evidence (the site's own people): PDF, DOCX, DOC, JPG or PNG",
     status_code=status.HTTP_201_CREATED,
@@ -250,7 +250,7 @@ def upload_rectification_evidence(
 
 
 @router.get(
-    "/sites/{site_id}/rectifications/{rectification_id}/evidence/{file_id}",
+    "/sites/{site_id:id}/rectifications/{rectification_id:id}/evidence/{file_id:id}",
     operation_id="download_rectification_evidence",
     summary="Download one evidence file (only for those who may see the site)",
     response_class=FileResponse,
@@ -267,7 +267,7 @@ def download_rectification_evidence(
 
 
 @router.get(
-    "/sites/{site_id}/publicity",
+    "/sites/{site_id:id}/publicity",
     operation_id="list_publicity",
     summary="A site's publicity (宣传推介): forums and media reports",
     response_model=PublicityPage,
@@ -279,7 +279,7 @@ def list_publicity(session: SessionDep, actor: ActorDep, site_id: Id) -> Publici
 
 
 @router.post(
-    "/sites/{site_id}/publicity",
+    "/sites/{site_id:id}/publicity",
     operation_id="add_publicity",
     summary="Record a forum participation or a media report (office or the site's own people)",
     status_code=status.HTTP_201_CREATED,
@@ -328,7 +328,7 @@ def open_inspection_campaign(
 
 
 @router.put(
-    "/inspections/{inspection_id}/inspectors",
+    "/inspections/{inspection_id:id}/inspectors",
     operation_id="assign_inspectors",
     summary="Name the inspectors of an open inspection (office)",
     response_model=InspectionRead,
@@ -344,7 +344,7 @@ def assign_inspectors(
 
 
 @notice_router.get(
-    "/rounds/{round_id}/public-notice",
+    "/rounds/{round_id:id}/public-notice",
     operation_id="get_public_notice",
     summary="The round's public notice (公示) with its list and open objections (office)",
     response_model=NoticeRead,
@@ -359,7 +359,7 @@ def get_public_notice(
 
 
 @notice_router.post(
-    "/rounds/{round_id}/public-notice",
+    "/rounds/{round_id:id}/public-notice",
     operation_id="open_public_notice",
     summary="Open the public notice of the round's approved list for N working days (office)",
     status_code=status.HTTP_201_CREATED,
@@ -373,7 +373,7 @@ def open_public_notice(
 
 
 @notice_router.patch(
-    "/rounds/{round_id}/public-notice",
+    "/rounds/{round_id:id}/public-notice",
     operation_id="update_public_notice",
     summary="Switch the round's public notice on or off, with a reason (office)",
     response_model=NoticeRead,
@@ -393,7 +393,7 @@ def update_public_notice(
 
 
 @notice_router.get(
-    "/rounds/{round_id}/public-notice/objections",
+    "/rounds/{round_id:id}/public-notice/objections",
     operation_id="list_objections",
     summary="Objections (异议) filed against the round's notice (office)",
     response_model=ObjectionPage,
@@ -407,7 +407,7 @@ def list_objections(
 
 
 @notice_router.post(
-    "/objections/{objection_id}/result",
+    "/objections/{objection_id:id}/result",
     operation_id="decide_objection",
     summary="Record the investigation and result of an objection; upheld ends the application (office)",
     response_model=ObjectionRead,
@@ -492,7 +492,7 @@ def public_list_notices(session: SessionDep) -> PublicNoticePage:
 
 
 @public_router.post(
-    "/notices/{notice_id}/objections",
+    "/notices/{notice_id:id}/objections",
     operation_id="file_objection",
     summary="File an objection (异议) to an application on a running notice (no login; rate-limited)",
     status_code=status.HTTP_201_CREATED,

@@ -31,14 +31,22 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Get an access token (OAuth2 password flow, with a second step for TOTP)
+         * Get an access token (OAuth2 password and client_credentials grants, RFC 6749)
          * @description Scripts and provincial systems send the returned token as `Authorization: Bearer`.
          *
-         *     When the account has TOTP, the first post (username, password) answers 401 with code
-         *     `mfa_required` and an `mfa_token`; post again with `mfa_token` and `otp` to get the token.
+         *     People use `grant_type=password` with `username` and `password`. When the account has TOTP,
+         *     the first post answers 400 with `error=mfa_required` and an `mfa_token`; post again with
+         *     `mfa_token` and `otp` to get the token.
          *
-         *     Service accounts use `grant_type=client_credentials` with `client_id` and `client_secret`:
-         *     the short-lived token carries the account's scopes (no second factor: the secret is one).
+         *     Service accounts use `grant_type=client_credentials` and authenticate with HTTP Basic
+         *     (`client_secret_basic`, RFC 6749 §2.3.1: id and secret form-urlencoded, then Basic) or with
+         *     `client_id` and `client_secret` in the form (`client_secret_post`) — one of them, not both.
+         *     The short-lived token carries the account's scopes (no second factor: the secret is one).
+         *
+         *     Every refusal carries RFC 6749's `error` and `error_description` beside the problem fields:
+         *     400 for all but `invalid_client` (401, with `WWW-Authenticate: Basic`) and the login
+         *     throttle (429 `too_many_attempts`, error `invalid_grant`, with `Retry-After`). Answers are
+         *     never cached (`Cache-Control: no-store`).
          */
         post: operations["auth_token"];
         delete?: never;
@@ -2729,6 +2737,7 @@ export interface components {
         Body_auth_token: {
             /**
              * Grant Type
+             * @description password or client_credentials
              * @default password
              * @example password
              */
@@ -2757,16 +2766,22 @@ export interface components {
             otp: string;
             /**
              * Client Id
-             * @description client_credentials: the service account
+             * @description client_credentials with client_secret_post: the service account
              * @default
              */
             client_id: string;
             /**
              * Client Secret
-             * @description client_credentials: its secret
+             * @description client_credentials with client_secret_post
              * @default
              */
             client_secret: string;
+            /**
+             * Scope
+             * @description client_credentials: space-separated subset of the account's scopes (default: all of them)
+             * @default
+             */
+            scope: string;
         };
         /** Body_import_applicants */
         Body_import_applicants: {
@@ -3329,9 +3344,16 @@ export interface components {
             loc: string[];
             /**
              * Msg
+             * @description English (pydantic's message, unchanged)
              * @example Field required
              */
             msg: string;
+            /**
+             * Msg Zh
+             * @description The same in Chinese / 中文说明
+             * @example 必填字段
+             */
+            msg_zh: string;
             /**
              * Type
              * @example missing
@@ -4070,6 +4092,54 @@ export interface components {
              * @example 部务会决定本轮不再公示
              */
             reason: string;
+        };
+        /**
+         * OAuthProblem
+         * @description A refusal of the token endpoint: problem+json plus RFC 6749 §5.2's `error`.
+         */
+        OAuthProblem: {
+            /**
+             * Type
+             * @example https://demosites.ah.gov.cn/problems/not_found
+             */
+            type: string;
+            /**
+             * Title
+             * @example Not found / 未找到
+             */
+            title: string;
+            /**
+             * Status
+             * @example 404
+             */
+            status: number;
+            /**
+             * Detail
+             * @example Application 12 not found / 未找到该申报
+             */
+            detail?: string | null;
+            /**
+             * Code
+             * @example not_found
+             */
+            code: string;
+            /**
+             * Errors
+             * @description Per-field errors for validation_error
+             */
+            errors?: components["schemas"]["FieldError"][] | null;
+            /**
+             * Error
+             * @description invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, or the extension mfa_required
+             * @example invalid_grant
+             */
+            error: string;
+            /**
+             * Error Description
+             * @description English, ASCII only (RFC 6749)
+             * @example Wrong username or password
+             */
+            error_description: string;
         };
         /**
          * ObjectionCreate
@@ -5884,6 +5954,12 @@ export interface components {
              * @example 3600
              */
             expires_in: number;
+            /**
+             * Scope
+             * @description client_credentials: the scopes the token carries (space-separated)
+             * @example events:read applications:read
+             */
+            scope?: string | null;
             notices?: components["schemas"]["LoginNoticesRead"];
         };
         /** TotpConfirm */
@@ -6333,22 +6409,22 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description problem+json; code: unsupported_grant_type */
+            /** @description problem+json with RFC 6749 `error`; code: invalid_request (error=invalid_request), invalid_credentials (error=invalid_grant), account_locked (error=invalid_grant), mfa_required (error=mfa_required), mfa_token_invalid (error=invalid_grant), invalid_otp (error=invalid_grant), unauthorized_client (error=unauthorized_client), unsupported_grant_type (error=unsupported_grant_type), invalid_scope (error=invalid_scope) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["OAuthProblem"];
                 };
             };
-            /** @description problem+json; code: invalid_credentials, invalid_client, mfa_required, mfa_token_invalid, invalid_otp, account_locked */
+            /** @description problem+json with RFC 6749 `error`; code: invalid_client (error=invalid_client) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description problem+json; code: payload_too_large */
@@ -6360,22 +6436,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description problem+json; code: validation_error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description problem+json; code: too_many_attempts */
+            /** @description problem+json with RFC 6749 `error`; code: too_many_attempts (error=invalid_grant) */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description problem+json; code: retry_later (the request lost a race in the database or ran out of time there; nothing was applied: send it again after Retry-After), service_unavailable (the database does not answer) */
