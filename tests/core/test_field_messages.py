@@ -8,14 +8,14 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Query
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
 from demosites.core.errors import install_error_handlers
 from demosites.core.field_messages import msg_zh
-from demosites.core.inputs import RefuseNul
+from demosites.core.inputs import RefuseNul, known_query_only
 from tests import factories as f
 from tests.conftest import make_client
 
@@ -173,3 +173,27 @@ def test_row_errors_of_imports_and_ledger_batches_carry_msg_zh_too() -> None:
     ):
         assert e["msg_zh"] in ("未知的城市", "未找到该单位")
         assert e["msg"].startswith(("Unknown city", "Unit 1"))
+
+
+def test_a_one_value_query_parameter_given_twice_is_refused_not_read_as_the_last(
+    client: TestClient,
+) -> None:
+    # Found by the fuzzer: `?q=a&q=b` answered for `b` alone, as if `a` had not been asked.
+    r = client.get("/api/v1/public/sites", params=[("city", "合肥"), ("city", "芜湖")])
+    assert r.status_code == 422, r.text
+    error = r.json()["errors"][0]
+    assert error["loc"] == ["query", "city"] and error["type"] == "repeated_parameter"
+    assert error["msg_zh"] == "该参数只能出现一次"
+    assert client.get("/api/v1/public/sites", params=[("city", "合肥")]).status_code == 200
+
+
+def test_a_list_query_parameter_still_takes_several_values() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/api/things", dependencies=[Depends(known_query_only)])
+    def things(tag: Annotated[list[str] | None, Query()] = None) -> list[str]:
+        return tag or []
+
+    r = make_client(app).get("/api/things", params=[("tag", "a"), ("tag", "b")])
+    assert r.status_code == 200 and r.json() == ["a", "b"]

@@ -17,12 +17,12 @@ from urllib.parse import unquote_plus
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from demosites.auth.errors import InvalidRequest
 from demosites.core.errors import DomainError, Problem, problem
+from demosites.core.retry import RetryRoute
 from demosites.integration.errors import InvalidClient
 
 TOKEN_PATH = "/api/v1/auth/token"
@@ -147,8 +147,9 @@ def nul_refusal(loc: list[str]) -> Response:
     )
 
 
-class TokenRoute(APIRoute):
-    """The token endpoint's route: its refusals speak OAuth2, every answer is `no-store`."""
+class TokenRoute(RetryRoute):
+    """The token endpoint's route: its refusals speak OAuth2, every answer is `no-store`. Its unit
+    of work is retried like every other (RetryRoute); a refusal is shaped after the last try."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

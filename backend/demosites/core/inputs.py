@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args, get_origin
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -167,27 +167,55 @@ class RefuseNul:
         await self.app(scope, replay, send)
 
 
-_DECLARED: dict[tuple[str, str], frozenset[str]] = {}
+_DECLARED: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
 
 
-def _query_names(dependant: Any) -> set[str]:
+def _is_sequence(annotation: Any) -> bool:
+    """Whether a query parameter's type takes several values (list[int], list[str] | None …)."""
+    if get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return any(_is_sequence(arg) for arg in get_args(annotation))
+
+
+def _query_names(dependant: Any) -> tuple[set[str], set[str]]:
+    """(every declared query name, the names that take one value only)."""
     names = {p.alias or p.name for p in dependant.query_params}
+    single = {
+        p.alias or p.name
+        for p in dependant.query_params
+        if not _is_sequence(p.field_info.annotation)
+    }
     for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
+        sub_names, sub_single = _query_names(sub)
+        names |= sub_names
+        single |= sub_single
+    return names, single
 
 
 def known_query_only(request: Request) -> None:
     """Refuses query parameters an API route does not declare (422): a mistyped filter
-    (`?stauts=draft`) would otherwise be ignored and answer the unfiltered list."""
+    (`?stauts=draft`) would otherwise be ignored and answer the unfiltered list; and a
+    one-value parameter given several times, of which only the last would count."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None or not request.url.path.startswith("/api/"):
         return
     key = (request.method, str(getattr(route, "path", "")))
     if key not in _DECLARED:
-        _DECLARED[key] = frozenset(_query_names(dependant))
-    unknown = sorted(set(request.query_params) - _DECLARED[key])
+        names, scalars = _query_names(dependant)
+        _DECLARED[key] = (frozenset(names), frozenset(scalars))
+    declared, one_value = _DECLARED[key]
+    unknown = sorted(set(request.query_params) - declared)
+    # A parameter of one value given twice (`?q=a&q=b`) would silently answer for the last one.
+    repeated = sorted(n for n in one_value if len(request.query_params.getlist(n)) > 1)
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "Give this parameter once / 该参数只能出现一次",
+                 "msg_zh": "该参数只能出现一次", "type": "repeated_parameter"}
+                for name in repeated
+            ]
+        )  # fmt: skip
     if unknown:
         raise RequestValidationError(
             [
