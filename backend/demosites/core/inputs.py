@@ -208,19 +208,17 @@ def known_query_only(request: Request) -> None:
     unknown = sorted(set(request.query_params) - declared)
     # A parameter of one value given twice (`?q=a&q=b`) would silently answer for the last one.
     repeated = sorted(n for n in one_value if len(request.query_params.getlist(n)) > 1)
-    if repeated:
+    refused = [
+        (n, "repeated_parameter", "Give this parameter once", "该参数只能出现一次")
+        for n in repeated
+    ]
+    refused += [
+        (n, "extra_forbidden", "Unknown query parameter", "未知的查询参数") for n in unknown
+    ]
+    if refused:
         raise RequestValidationError(
             [
-                {"loc": ("query", name), "msg": "Give this parameter once / 该参数只能出现一次",
-                 "msg_zh": "该参数只能出现一次", "type": "repeated_parameter"}
-                for name in repeated
+                {"loc": ("query", name), "msg": f"{en} / {zh}", "msg_zh": zh, "type": kind}
+                for name, kind, en, zh in refused
             ]
-        )  # fmt: skip
-    if unknown:
-        raise RequestValidationError(
-            [
-                {"loc": ("query", name), "msg": "Unknown query parameter / 未知的查询参数",
-                 "msg_zh": "未知的查询参数", "type": "extra_forbidden"}
-                for name in unknown
-            ]
-        )  # fmt: skip
+        )
