@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,6 +22,7 @@ from demosites.organizations.service import seed_fixed_organizations
 from tests.applications import builders as b
 from tests.applications.builders import Api
 from tests.documents.helpers import ok, submitted_application, walk
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -37,15 +37,13 @@ def live(fresh_engine: Engine, live_client: TestClient) -> Iterator[tuple[Api, S
 def wait_for(
     api: Api, user: Any, job_id: int, seen: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    def finished() -> dict[str, Any] | None:
         job = ok(api.get(user, f"/api/v1/document-jobs/{job_id}"))
         if seen is not None:
             seen.append(job)
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError("the job did not finish")
+        return job if job["status"] in ("done", "failed") else None
+
+    return eventually(finished, "the job finishing", seconds=120, every=0.1)
 
 
 def held_after_first(fn: Callable[..., bytes], release: threading.Event) -> Callable[..., bytes]:
@@ -64,13 +62,11 @@ def held_after_first(fn: Callable[..., bytes], release: threading.Event) -> Call
 
 
 def wait_until(api: Api, user: Any, job_id: int, done_items: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    def reported() -> dict[str, Any] | None:
         job = ok(api.get(user, f"/api/v1/document-jobs/{job_id}"))
-        if job["done_items"] >= done_items:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"the job never reported {done_items} item(s) done")
+        return job if job["done_items"] >= done_items else None
+
+    return eventually(reported, f"the job reporting {done_items} item(s) done", seconds=120)
 
 
 def test_a_forms_batch_runs_in_the_background_reports_progress_and_downloads(

@@ -11,13 +11,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from demosites.core.config import ROOT
+from tests.waiting import eventually
 
 SERVE = Path(__file__).with_name("serve.py")
 
@@ -48,17 +48,18 @@ class LiveServer:
 
     def start(self, wait_healthy: bool = True) -> LiveServer:
         self.proc = subprocess.Popen([sys.executable, str(SERVE)], cwd=ROOT, env=self.env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "the server exited at startup"
+        proc = self.proc
+
+        def answering() -> bool:
+            assert proc.poll() is None, "the server exited at startup"
             try:
                 r = httpx.get(self.base_url + "/healthz", timeout=2)
-                if r.status_code == 200 or not wait_healthy:
-                    return self
             except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("the server did not start")
+                return False
+            return r.status_code == 200 or not wait_healthy
+
+        eventually(answering, "the server starting", every=0.2)
+        return self
 
     def client(self, **kw: Any) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=kw.pop("timeout", 30), **kw)
@@ -82,11 +83,8 @@ class LiveServer:
                 self.kill()
 
 
-def wait_for(path: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path.name} never appeared"
-        time.sleep(0.05)
+def wait_for(path: Path) -> None:
+    eventually(path.exists, f"{path.name} appearing")
 
 
 class PgProxy:
